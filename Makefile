@@ -1,0 +1,74 @@
+# imagecat.glance: set-up, demo and tests. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CLOUD := $(PYTHON) tools/local_cloud/cloud.py
+CLOUD_DIR ?= $(CURDIR)/.local_cloud
+CLOUDS_YAML := $(CLOUD_DIR)/clouds.yaml
+# ansible-playbook finds the collection through a symlink tree under .cache/.
+COLLECTIONS := $(CURDIR)/.cache/collections
+ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) OS_CLIENT_CONFIG_FILE=$(CLOUDS_YAML) \
+	ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+	PATH=$(CURDIR)/$(BIN):$$PATH
+
+.PHONY: help venv demo test sanity units integration cloud-up cloud-down cloud-env cloud-status \
+	changelog-lint docs-lint bench clean collection-link
+
+help:
+	@echo "make demo        set up .venv and the local cloud, run playbooks/demo.yml"
+	@echo "make test        sanity + unit + integration tests (starts the local cloud)"
+	@echo "make sanity | units | integration   one part of make test"
+	@echo "make cloud-up | cloud-down | cloud-status | cloud-env"
+	@echo "make bench       benchmarks/ against the local cloud"
+
+# ---- environment ---------------------------------------------------------------------
+$(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+collection-link:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/imagecat
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/imagecat/glance
+
+# ---- local cloud ------------------------------------------------------------------------
+cloud-up:
+	$(CLOUD) up
+
+cloud-down:
+	$(CLOUD) down
+
+cloud-status:
+	$(CLOUD) status
+
+cloud-env:
+	@$(CLOUD) env
+
+# ---- demo -----------------------------------------------------------------------------
+demo: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/demo.yml
+
+# ---- tests ----------------------------------------------------------------------------
+test: sanity units integration
+
+sanity: venv changelog-lint
+	tools/ansible_test.sh sanity --venv --python 3.11
+
+units: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+integration: venv collection-link cloud-up
+	$(BIN)/python tools/integration_config.py $(CLOUD_DIR)/cloud.json tests/integration/integration_config.yml
+	OS_CLIENT_CONFIG_FILE=$(CLOUDS_YAML) tools/ansible_test.sh integration --python 3.11 $(INTEGRATION_ARGS)
+
+bench: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_info_list.py
+
+clean:
+	rm -rf .cache tests/output

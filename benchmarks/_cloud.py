@@ -1,0 +1,66 @@
+"""Shared by the benchmark scripts: the local cloud's facts, tokens and raw REST calls (stdlib only)."""
+
+import json
+import os
+import statistics
+import subprocess
+import time
+import urllib.request
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+CLOUD_DIR = os.environ.get("IMAGECAT_CLOUD_DIR", os.path.join(REPO, ".local_cloud"))
+
+
+def cloud_facts():
+    with open(os.path.join(CLOUD_DIR, "cloud.json")) as handle:
+        return json.load(handle)
+
+
+def clouds_yaml_auth(cloud):
+    import yaml
+    with open(os.path.join(CLOUD_DIR, "clouds.yaml")) as handle:
+        return yaml.safe_load(handle)["clouds"][cloud]["auth"]
+
+
+def token_for(cloud):
+    auth = clouds_yaml_auth(cloud)
+    body = {"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": auth["username"], "domain": {"name": "Default"}, "password": auth["password"]}}},
+        "scope": {"project": {"name": auth["project_name"], "domain": {"name": "Default"}}}}}
+    request = urllib.request.Request(auth["auth_url"].rstrip("/") + "/auth/tokens",
+                                     data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return response.headers["X-Subject-Token"]
+
+
+def call(method, url, token, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    send = {"X-Auth-Token": token, "Accept": "application/json"}
+    if data is not None:
+        send["Content-Type"] = "application/json"
+    send.update(headers or {})
+    request = urllib.request.Request(url, data=data, method=method, headers=send)
+    with urllib.request.urlopen(request) as response:
+        raw = response.read()
+        return json.loads(raw) if raw else None
+
+
+def median_time(runs, func):
+    """Run func `runs` times; return the median wall time in seconds and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def run_playbook(path, env=None):
+    """ansible-playbook from the project venv; raises on failure."""
+    command = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), path]
+    completed = subprocess.run(command, env=dict(os.environ, **(env or {})), capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise SystemExit("ansible-playbook %s failed:\n%s%s" % (path, completed.stdout[-3000:], completed.stderr[-3000:]))
+    return completed.stdout

@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options shared by every module of imagecat.glance."""
+
+    DOCUMENTATION = r"""
+options:
+  cloud:
+    description:
+      - Name of a cloud in C(clouds.yaml) (and C(secure.yaml)), read with openstacksdk's config loader,
+        so a cloud that works with the C(openstack) CLI or openstack.cloud works here unchanged.
+      - When neither O(cloud), O(auth) nor O(endpoint) is set, C(OS_CLOUD) or the C(OS_*) variables
+        of the environment are used, as the C(openstack) CLI does.
+      - C(OS_CLIENT_CONFIG_FILE) points at a C(clouds.yaml) outside the standard locations.
+    type: str
+  auth:
+    description:
+      - Authentication parameters given inline, such as C(auth_url), C(username), C(password),
+        C(project_name), C(user_domain_name), C(project_domain_name).
+      - Merged over the cloud selected by O(cloud).
+    type: dict
+  auth_type:
+    description:
+      - The keystoneauth1 plugin name, for example C(password), C(v3token), C(v3applicationcredential).
+    type: str
+  region_name:
+    description:
+      - Region whose image endpoint is used.
+    type: str
+  interface:
+    description:
+      - Which catalogue endpoint to use. Defaults to the cloud's setting, else C(public).
+    type: str
+    choices: [public, internal, admin]
+  validate_certs:
+    description:
+      - Verify the TLS certificates of Keystone and Glance.
+      - When unset, the cloud's C(verify) setting is used; without one, certificates are verified.
+    type: bool
+    aliases: [verify]
+  ca_cert:
+    description:
+      - Path of a CA bundle to verify the services' certificates with.
+    type: path
+  client_cert:
+    description:
+      - Path of a client certificate for TLS client authentication.
+    type: path
+  client_key:
+    description:
+      - Path of the private key of O(client_cert).
+    type: path
+  api_timeout:
+    description:
+      - Seconds to wait for one HTTP response before giving up.
+    type: int
+  endpoint:
+    description:
+      - URL of the Image service, for example C(https://glance.example.com:9292).
+      - Without O(cloud) or O(auth), Glance is reached directly with no Keystone, optionally with O(token).
+      - With O(cloud) or O(auth), overrides the image endpoint of the catalogue.
+    type: str
+  token:
+    description:
+      - A pre-issued token sent as C(X-Auth-Token) to O(endpoint). Needs O(endpoint).
+    type: str
+requirements:
+  - python >= 3.9
+  - keystoneauth1 >= 5.0
+  - openstacksdk >= 1.0 (only its C(clouds.yaml) loader, when O(cloud) or C(OS_*) variables are used)
+notes:
+  - Secrets (O(auth), O(token), O(client_key)) are never returned or logged.
+"""

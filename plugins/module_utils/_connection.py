@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to imagecat.glance: connection options, defined once, turned into a client.
+
+Modules read the options from ``module.params``; lookup and inventory plugins
+read the same names through ``get_option``. Both go through ``OptionAdapter``
+so that there is one code path from options to an authenticated session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import sys
+import types
+import warnings
+
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient, GlanceError
+
+try:
+    from keystoneauth1 import exceptions as ks_exceptions
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1 import token_endpoint as ks_token_endpoint
+    HAS_KEYSTONEAUTH = True
+    KEYSTONEAUTH_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised through missing_required_lib
+    HAS_KEYSTONEAUTH = False
+    KEYSTONEAUTH_IMPORT_ERROR = exc
+
+CONNECTION_OPTIONS = ("cloud", "auth", "auth_type", "region_name", "interface", "validate_certs",
+                      "ca_cert", "client_cert", "client_key", "api_timeout", "endpoint", "token")
+
+CONNECTION_ARGSPEC = dict(
+    cloud=dict(type="str"),
+    auth=dict(type="dict", no_log=True),
+    auth_type=dict(type="str"),
+    region_name=dict(type="str"),
+    interface=dict(type="str", choices=["public", "internal", "admin"]),
+    validate_certs=dict(type="bool", aliases=["verify"]),
+    ca_cert=dict(type="path"),
+    client_cert=dict(type="path"),
+    client_key=dict(type="path", no_log=True),
+    api_timeout=dict(type="int"),
+    endpoint=dict(type="str"),
+    token=dict(type="str", no_log=True),
+)
+
+
+class MissingLibraryError(GlanceError):
+    """A Python library the controller or target needs is not installed."""
+
+    def __init__(self, library, error):
+        super().__init__("the Python library %s is required: %s" % (library, error))
+        self.library = library
+        self.error = error
+
+
+class OptionAdapter:
+    """Read connection options from module params or from a plugin's get_option."""
+
+    def __init__(self, getter):
+        self._getter = getter
+
+    @classmethod
+    def from_dict(cls, values):
+        return cls(values.get)
+
+    @classmethod
+    def from_plugin(cls, plugin):
+        def getter(name):
+            return plugin.get_option(name) if plugin.has_option(name) else None
+        return cls(getter)
+
+    def get(self, name):
+        return self._getter(name)
+
+
+def _import_openstack_config_loader():
+    """Import openstacksdk's clouds.yaml loader without the whole SDK.
+
+    ``import openstack.config`` first runs ``openstack/__init__.py``, which
+    imports every service proxy (about 0.35 s on this hardware, paid by every
+    task). The loader itself does not need them, so the package is entered
+    through a bare stand-in that is removed again afterwards; a later plain
+    ``import openstack`` in the same process still gets the real package.
+    """
+    if "openstack" in sys.modules:
+        return importlib.import_module("openstack.config.loader")
+    spec = importlib.util.find_spec("openstack")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("No module named 'openstack'")
+    stand_in = types.ModuleType("openstack")
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__spec__ = spec
+    sys.modules["openstack"] = stand_in
+    try:
+        return importlib.import_module("openstack.config.loader")
+    finally:
+        if sys.modules.get("openstack") is stand_in:
+            del sys.modules["openstack"]
+
+
+class Connection:
+    """An authenticated session plus the image endpoint it resolved to."""
+
+    def __init__(self, session, endpoint, cloud_name=None):
+        self.session = session
+        self.endpoint = endpoint
+        self.cloud_name = cloud_name
+        self.client = GlanceClient(session, endpoint,
+                                   connection_errors=(ks_exceptions.ConnectionError,))
+
+    def project_id(self):
+        """The project the token is scoped to (None with a bare endpoint)."""
+        if self.session.auth is None:
+            return None
+        try:
+            return self.session.get_project_id()
+        except ks_exceptions.ClientException as exc:
+            raise _translate_keystone_error(exc, self.cloud_name, None)
+
+
+def _describe_cloud(cloud_name):
+    return "cloud '%s'" % cloud_name if cloud_name else "the cloud given by auth or OS_* variables"
+
+
+def _translate_keystone_error(exc, cloud_name, auth_url):
+    where = _describe_cloud(cloud_name)
+    if isinstance(exc, ks_exceptions.Unauthorized):
+        return GlanceError(
+            "Authentication failed for %s (HTTP 401)%s: Keystone refused the credentials. "
+            "Check auth.username, auth.password and the project in clouds.yaml or the auth option."
+            % (where, " at %s" % auth_url if auth_url else ""), status=401,
+            request_id=getattr(exc, "request_id", None))
+    if isinstance(exc, ks_exceptions.ConnectionError):
+        return GlanceError(
+            "Cannot reach the identity service of %s%s: %s. Check auth.auth_url and that the "
+            "service is running." % (where, " at %s" % auth_url if auth_url else "", exc))
+    if isinstance(exc, ks_exceptions.EndpointNotFound):
+        return GlanceError(
+            "No image service endpoint in the catalogue of %s: %s. Check region_name and interface, "
+            "or give the endpoint option." % (where, exc))
+    if isinstance(exc, ks_exceptions.MissingRequiredOptions):
+        names = ", ".join("auth.%s" % opt.dest for opt in exc.options)
+        return GlanceError("Incomplete credentials for %s: missing %s." % (where, names))
+    if isinstance(exc, ks_exceptions.HttpError):
+        return GlanceError("The identity service of %s answered HTTP %s: %s"
+                           % (where, exc.http_status, exc.message), status=exc.http_status,
+                           request_id=getattr(exc, "request_id", None))
+    return GlanceError("Could not authenticate to %s: %s" % (where, exc))
+
+
+def _session_kwargs(options):
+    verify = options.get("validate_certs")
+    if verify is None:
+        verify = True
+    if verify and options.get("ca_cert"):
+        verify = options.get("ca_cert")
+    cert = options.get("client_cert")
+    if cert and options.get("client_key"):
+        cert = (cert, options.get("client_key"))
+    return dict(verify=verify, cert=cert, timeout=options.get("api_timeout"))
+
+
+def _connect_to_endpoint(options):
+    """Reach a Glance directly: no catalogue, an optional pre-issued token."""
+    endpoint = options.get("endpoint")
+    token = options.get("token")
+    auth = ks_token_endpoint.Token(endpoint, token) if token else None
+    session = ks_session.Session(auth=auth, **_session_kwargs(options))
+    return Connection(session, endpoint)
+
+
+@contextlib.contextmanager
+def _quiet_sdk():
+    """The SDK warns about its own deprecated metrics options: nothing a user can act on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        yield
+
+
+def _load_cloud_region(options):
+    try:
+        loader_module = _import_openstack_config_loader()
+    except ImportError as exc:
+        raise MissingLibraryError("openstacksdk", exc)
+    exceptions = importlib.import_module("openstack.exceptions")
+    kwargs = {}
+    for ours, theirs in (("auth", "auth"), ("auth_type", "auth_type"), ("region_name", "region_name"),
+                         ("interface", "interface"), ("validate_certs", "verify"), ("ca_cert", "cacert"),
+                         ("client_cert", "cert"), ("client_key", "key"), ("api_timeout", "api_timeout")):
+        value = options.get(ours)
+        if value is not None:
+            kwargs[theirs] = value
+    cloud_name = options.get("cloud")
+    try:
+        config = loader_module.OpenStackConfig(load_envvars=True)
+    except exceptions.ConfigException as exc:
+        raise GlanceError("Could not read clouds.yaml: %s" % exc)
+    try:
+        with _quiet_sdk():
+            return config.get_one(cloud=cloud_name, **kwargs)
+    except exceptions.ConfigException as exc:
+        names = sorted(set(config.get_cloud_names()))
+        if cloud_name and cloud_name not in names:
+            source = getattr(config, "config_filename", None) or "no clouds.yaml found"
+            raise GlanceError(
+                "Unknown cloud '%s' (option cloud). Clouds defined (%s): %s. "
+                "Fix the name, or point OS_CLIENT_CONFIG_FILE at the clouds.yaml that defines it."
+                % (cloud_name, source, ", ".join(names) or "none"))
+        raise GlanceError("Invalid cloud configuration for %s: %s" % (_describe_cloud(cloud_name), exc))
+
+
+def connect(adapter):
+    """Build a Connection from connection options (an OptionAdapter or a dict)."""
+    if isinstance(adapter, dict):
+        adapter = OptionAdapter.from_dict(adapter)
+    if not HAS_KEYSTONEAUTH:
+        raise MissingLibraryError("keystoneauth1", KEYSTONEAUTH_IMPORT_ERROR)
+    options = {name: adapter.get(name) for name in CONNECTION_OPTIONS}
+    endpoint = options.get("endpoint")
+    uses_keystone = bool(options.get("cloud") or options.get("auth") or options.get("auth_type"))
+    if options.get("token") and not endpoint:
+        raise GlanceError("The option token needs endpoint as well (the Image service URL). "
+                          "For a Keystone token use auth_type: v3token with auth.token and auth.auth_url.")
+    if endpoint and not uses_keystone:
+        return _connect_to_endpoint(options)
+
+    region = _load_cloud_region(options)
+    cloud_name = options.get("cloud")
+    auth_url = (region.config.get("auth") or {}).get("auth_url")
+    try:
+        with _quiet_sdk():
+            session = region.get_session()
+        if endpoint is None:
+            endpoint = region.get_endpoint("image") or session.get_endpoint(
+                service_type="image", interface=region.get_interface(),
+                region_name=region.get_region_name("image"))
+    except ks_exceptions.ClientException as exc:
+        raise _translate_keystone_error(exc, cloud_name, auth_url)
+    if not endpoint:
+        raise GlanceError("No image service endpoint in the catalogue of %s (region %s, interface %s). "
+                          "Check region_name and interface, or give the endpoint option."
+                          % (_describe_cloud(cloud_name), region.get_region_name("image"),
+                             region.get_interface()))
+    return Connection(session, endpoint, cloud_name=cloud_name)

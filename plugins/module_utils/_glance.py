@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to imagecat.glance: a small REST client for the Image service API v2.
+
+The client sits on a keystoneauth1 session (which owns authentication, TLS and
+timeouts) and adds what Glance needs: JSON errors turned into one exception,
+retries with capped jittered backoff for idempotent requests only, pagination
+that survives Glance's lossy ``next`` links, and version discovery cached per
+process.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
+RETRY_STATUSES = frozenset((500, 502, 503, 504))
+JSON_PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+
+# Version discovery is a feature probe, the same for every call in a process.
+_VERSION_CACHE = {}
+
+
+class GlanceError(Exception):
+    """Any failed call to the Image service, with what a user needs to act on it."""
+
+    def __init__(self, message, status=None, request_id=None, method=None, url=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+
+    def __str__(self):
+        return self.message
+
+
+def clean_error_message(text):
+    """Glance's error messages carry HTML line breaks and trailing blanks."""
+    text = re.sub(r"\s*<br\s*/?>\s*", " ", text or "")
+    return " ".join(text.split())
+
+
+def error_from_response(response, method, url):
+    status = response.status_code
+    request_id = response.headers.get("x-openstack-request-id")
+    detail = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        # Glance: {"message", "code", "title"}; keystone-style: {"error": {...}}
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        detail = clean_error_message(inner.get("message") or inner.get("title") or "")
+    if not detail:
+        detail = clean_error_message(response.text[:500]) or response.reason or ""
+    message = "%s %s failed with HTTP %s: %s" % (method, url, status, detail)
+    if status == 401:
+        message += " (the token or credentials were refused: expired, revoked or wrong)"
+    return GlanceError(message, status=status, request_id=request_id, method=method, url=url)
+
+
+def backoff_delays(retries, base=0.5, cap=8.0, rng=random.random):
+    """Capped exponential backoff with full jitter: one delay per retry."""
+    return [rng() * min(cap, base * (2 ** attempt)) for attempt in range(retries)]
+
+
+def parse_version(version_id):
+    """'v2.18' -> (2, 18); anything unparsable sorts first."""
+    match = re.match(r"^v?(\d+)(?:\.(\d+))?$", str(version_id or ""))
+    if not match:
+        return (0, 0)
+    return (int(match.group(1)), int(match.group(2) or 0))
+
+
+def image_api_root(endpoint):
+    """The catalogue may list the image endpoint with or without a /v2 suffix."""
+    root = endpoint.rstrip("/")
+    root = re.sub(r"/v2(\.\d+)?$", "", root)
+    return root
+
+
+class GlanceClient:
+    """REST calls against one Image service endpoint through a keystoneauth1 session."""
+
+    def __init__(self, session, endpoint, retries=3, sleep=time.sleep, connection_errors=(),
+                 timeout=None):
+        self.session = session
+        self.root = image_api_root(endpoint)
+        self.retries = retries
+        self.sleep = sleep
+        self.timeout = timeout
+        # keystoneauth1's connection exceptions, passed in so this file needs no import.
+        self.connection_errors = tuple(connection_errors)
+        self.requests_made = 0
+
+    # -- low level ---------------------------------------------------------
+    def url(self, path):
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        return self.root + "/" + path.lstrip("/")
+
+    def request(self, method, path, expected=(200,), json_body=None, headers=None,
+                params=None, data=None, stream=False, retry=None):
+        """Send one request; retry idempotent ones on connection errors and 5xx."""
+        method = method.upper()
+        url = self.url(path)
+        send_headers = {"Accept": "application/json"}
+        if headers:
+            send_headers.update(headers)
+        kwargs = {"headers": send_headers, "raise_exc": False, "connect_retries": 0}
+        if self.timeout:
+            kwargs["timeout"] = self.timeout
+        if json_body is not None:
+            if "Content-Type" not in send_headers:
+                send_headers["Content-Type"] = "application/json"
+            kwargs["data"] = json.dumps(json_body)
+        elif data is not None:
+            kwargs["data"] = data
+        if params:
+            kwargs["params"] = params
+        if stream:
+            kwargs["stream"] = True
+        if retry is None:
+            retry = method in IDEMPOTENT_METHODS
+        delays = backoff_delays(self.retries) if retry else []
+        attempt = 0
+        while True:
+            self.requests_made += 1
+            try:
+                response = self.session.request(url, method, **kwargs)
+            except self.connection_errors as exc:
+                if attempt < len(delays):
+                    self.sleep(delays[attempt])
+                    attempt += 1
+                    continue
+                raise GlanceError(
+                    "%s %s failed: cannot reach the Image service at %s (%s)"
+                    % (method, url, self.root, clean_error_message(str(exc))),
+                    method=method, url=url)
+            if response.status_code in RETRY_STATUSES and attempt < len(delays):
+                self.sleep(delays[attempt])
+                attempt += 1
+                continue
+            if response.status_code not in expected:
+                raise error_from_response(response, method, url)
+            return response
+
+    def get_json(self, path, params=None, expected=(200,)):
+        response = self.request("GET", path, params=params, expected=expected)
+        if response.status_code == 204 or not response.content:
+            return {}
+        return response.json()
+
+    # -- collections -------------------------------------------------------
+    def paginate(self, path, key, params=None, page_size=None):
+        """Yield every item of a collection, following ``next`` for every page.
+
+        Glance builds ``next`` from the last value of each query parameter only
+        (``tag=a&tag=b`` comes back as ``tag=b``), so the next page is asked with
+        our own query plus the marker taken from ``next``.
+        """
+        query = list(_as_pairs(params))
+        if page_size:
+            query = [(k, v) for k, v in query if k != "limit"] + [("limit", str(page_size))]
+        marker = None
+        seen_markers = set()
+        while True:
+            page_query = query + ([("marker", marker)] if marker else [])
+            body = self.get_json(path, params=page_query)
+            items = body.get(key) or []
+            for item in items:
+                yield item
+            next_link = body.get("next")
+            if not next_link or not items:
+                return
+            marker = _marker_from(next_link) or items[-1].get("id")
+            if not marker or marker in seen_markers:
+                return
+            seen_markers.add(marker)
+
+    # -- version discovery -------------------------------------------------
+    def versions(self):
+        """The version document of this endpoint, fetched once per process."""
+        cached = _VERSION_CACHE.get(self.root)
+        if cached is None:
+            response = self.request("GET", self.root + "/", expected=(200, 300))
+            cached = response.json().get("versions") or []
+            _VERSION_CACHE[self.root] = cached
+        return cached
+
+    def current_version(self):
+        versions = self.versions()
+        current = [v for v in versions if v.get("status") == "CURRENT"] or versions
+        if not current:
+            return None
+        best = max(current, key=lambda v: parse_version(v.get("id")))
+        major, minor = parse_version(best.get("id"))
+        return "%d.%d" % (major, minor)
+
+    def has_version(self, version):
+        """Exactly this version is advertised (2.8 and 2.14 appear only with multistore / cache)."""
+        wanted = parse_version(version)
+        return any(parse_version(v.get("id")) == wanted for v in self.versions())
+
+    def supports(self, version):
+        """The service is at least this version (features that came with a release)."""
+        wanted = parse_version(version)
+        return any(parse_version(v.get("id")) >= wanted for v in self.versions())
+
+
+def _as_pairs(params):
+    if not params:
+        return []
+    if isinstance(params, dict):
+        pairs = []
+        for key, value in params.items():
+            if isinstance(value, (list, tuple)):
+                pairs.extend((key, item) for item in value)
+            else:
+                pairs.append((key, value))
+        return pairs
+    return list(params)
+
+
+def _marker_from(link):
+    values = parse_qs(urlsplit(link).query).get("marker")
+    return values[-1] if values else None
+

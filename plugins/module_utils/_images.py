@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to imagecat.glance: image look-ups and list queries.
+
+Pure functions turn user filters into Glance's query parameters and refuse
+values Glance would answer with 400, so the error names the option instead.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import quote
+
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+IMAGE_STATUSES = ("queued", "saving", "active", "killed", "deleted", "pending_delete",
+                  "deactivated", "uploading", "importing")
+VISIBILITY_FILTERS = ("public", "private", "shared", "community", "all")
+MEMBER_STATUS_FILTERS = ("accepted", "pending", "rejected", "all")
+SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
+             "created_at", "updated_at")
+SORT_DIRS = ("asc", "desc")
+TIME_OPERATORS = ("gt", "gte", "eq", "neq", "lt", "lte")
+# Fields that Glance filters with an optional eq:/in: operator.
+OPERATOR_FIELDS = ("name", "id", "status", "disk_format", "container_format")
+DEFAULT_PAGE_SIZE = 1000
+
+# The argument spec of the ``filters`` option, shared by modules and plugins.
+FILTERS_ARGSPEC = dict(
+    name=dict(type="str"),
+    id=dict(type="str"),
+    status=dict(type="str"),
+    visibility=dict(type="str", choices=list(VISIBILITY_FILTERS)),
+    member_status=dict(type="str", choices=list(MEMBER_STATUS_FILTERS)),
+    owner=dict(type="str"),
+    tag=dict(type="list", elements="str", no_log=False),
+    size_min=dict(type="int"),
+    size_max=dict(type="int"),
+    protected=dict(type="bool"),
+    os_hidden=dict(type="bool"),
+    disk_format=dict(type="str"),
+    container_format=dict(type="str"),
+    checksum=dict(type="str", no_log=False),
+    os_hash_value=dict(type="str", no_log=False),
+    created_at=dict(type="str"),
+    updated_at=dict(type="str"),
+    sort=dict(type="str"),
+    sort_key=dict(type="list", elements="str", no_log=False),
+    sort_dir=dict(type="list", elements="str", choices=list(SORT_DIRS)),
+)
+
+# Query keys that are not image properties, so a custom property filter must not use them.
+RESERVED_QUERY_KEYS = frozenset(FILTERS_ARGSPEC) | {"limit", "marker", "changes-since"}
+
+
+class InputError(GlanceError):
+    """Bad user input, found before any request is sent."""
+
+
+def is_uuid(value):
+    return bool(value) and bool(UUID_RE.match(str(value)))
+
+
+def property_value_to_string(value):
+    """Glance stores custom property values as strings; booleans in OpenStack's lower case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or isinstance(value, (dict, list, tuple, set)):
+        raise TypeError("not a scalar")
+    return str(value)
+
+
+def _operator_value(option, value):
+    """name/id/status/formats: a plain value becomes eq:<value>, so a name may contain ':'."""
+    text = str(value)
+    op, sep, rest = text.partition(":")
+    if sep and op in ("eq", "in"):
+        values = [v.strip().strip('"') for v in rest.split(",")] if op == "in" else [rest]
+    else:
+        values, text = [text], "eq:" + text
+    if option == "status":
+        bad = [v for v in values if v not in IMAGE_STATUSES]
+        if bad:
+            raise InputError("filters.status: unknown status %s; use one of %s (optionally as eq:<status> "
+                             "or in:<status>,<status>)." % (", ".join(repr(b) for b in bad),
+                                                            ", ".join(IMAGE_STATUSES)))
+    return text
+
+
+def _time_value(option, value):
+    text = str(value).strip()
+    op, stamp = "eq", text
+    head, sep, rest = text.partition(":")
+    if sep and head.isalpha():
+        if head not in TIME_OPERATORS:
+            raise InputError("filters.%s: unknown operator '%s'; use one of %s, e.g. gte:2026-01-31T00:00:00Z."
+                             % (option, head, ", ".join(TIME_OPERATORS)))
+        op, stamp = head, rest
+    try:
+        datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError("filters.%s: '%s' is not an ISO 8601 time; write <operator>:<time>, "
+                         "e.g. gte:2026-01-31T00:00:00Z." % (option, stamp))
+    return "%s:%s" % (op, stamp)
+
+
+def _sort_pairs(filters):
+    sort = filters.get("sort")
+    sort_keys = filters.get("sort_key") or []
+    sort_dirs = filters.get("sort_dir") or []
+    if sort and (sort_keys or sort_dirs):
+        raise InputError("filters: use either sort (key:dir,...) or sort_key/sort_dir, not both.")
+    pairs = []
+    if sort:
+        for part in sort.split(","):
+            key, _sep, direction = part.strip().partition(":")
+            if key not in SORT_KEYS:
+                raise InputError("filters.sort: cannot sort by '%s'; sort keys: %s." % (key, ", ".join(SORT_KEYS)))
+            if direction and direction not in SORT_DIRS:
+                raise InputError("filters.sort: direction '%s' of '%s' must be asc or desc." % (direction, key))
+        pairs.append(("sort", sort.replace(" ", "")))
+    for key in sort_keys:
+        if key not in SORT_KEYS:
+            raise InputError("filters.sort_key: cannot sort by '%s'; sort keys: %s." % (key, ", ".join(SORT_KEYS)))
+        pairs.append(("sort_key", key))
+    if sort_dirs:
+        if len(sort_dirs) not in (1, len(sort_keys)):
+            raise InputError("filters.sort_dir: give one direction for all sort keys or one per sort_key.")
+        pairs.extend(("sort_dir", d) for d in sort_dirs)
+    return pairs
+
+
+def build_list_query(filters=None, properties=None):
+    """User filters and custom property filters -> ordered (key, value) query pairs."""
+    filters = {k: v for k, v in (filters or {}).items() if v is not None and v != []}
+    query = []
+    for option in OPERATOR_FIELDS:
+        if option in filters:
+            query.append((option, _operator_value(option, filters[option])))
+    for option in ("visibility", "member_status", "owner", "checksum", "os_hash_value"):
+        if option in filters:
+            query.append((option, str(filters[option])))
+    for tag in filters.get("tag") or []:
+        query.append(("tag", tag))
+    for option in ("size_min", "size_max"):
+        if option in filters:
+            if int(filters[option]) < 0:
+                raise InputError("filters.%s must be 0 or more bytes." % option)
+            query.append((option, str(int(filters[option]))))
+    for option in ("protected", "os_hidden"):
+        if option in filters:
+            query.append((option, "true" if filters[option] else "false"))
+    for option in ("created_at", "updated_at"):
+        if option in filters:
+            query.append((option, _time_value(option, filters[option])))
+    query.extend(_sort_pairs(filters))
+    for key, value in (properties or {}).items():
+        if key in RESERVED_QUERY_KEYS:
+            raise InputError("properties.%s: '%s' is a list filter, not a custom property; "
+                             "use filters.%s instead." % (key, key, key))
+        try:
+            query.append((key, property_value_to_string(value)))
+        except TypeError:
+            raise InputError("properties.%s: a property filter value must be a string, number or "
+                             "boolean, not %s." % (key, type(value).__name__))
+    return query
+
+
+def get_image(client, image_id):
+    """The image with this id, or None when it does not exist or is invisible."""
+    response = client.request("GET", "/v2/images/%s" % quote(str(image_id), safe=""), expected=(200, 404))
+    if response.status_code == 404:
+        return None
+    return response.json()
+
+
+def list_images(client, query=None, page_size=DEFAULT_PAGE_SIZE):
+    return list(client.paginate("/v2/images", "images", params=query, page_size=page_size))
+
+
+def find_images(client, image=None, query=None, page_size=DEFAULT_PAGE_SIZE):
+    """Images matching ``query``; ``image`` narrows by id (when it is a UUID) or else by name.
+
+    A bare id is fetched directly, which also finds hidden images; with filters
+    the id goes into the list query so that Glance applies every filter.
+    """
+    query = list(query or [])
+    if image is None:
+        return list_images(client, query, page_size)
+    if is_uuid(image):
+        if query:
+            found = list_images(client, query + [("id", "eq:%s" % image)], page_size)
+        else:
+            by_id = get_image(client, image)
+            found = [by_id] if by_id else []
+        if found:
+            return found
+    by_name = [(k, v) for k, v in query if k != "name"] + [("name", "eq:%s" % image)]
+    return list_images(client, by_name, page_size)

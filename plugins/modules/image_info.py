@@ -1,0 +1,250 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image_info
+short_description: List images of the OpenStack Image service (Glance)
+version_added: 0.1.0
+description:
+  - Returns the images that match O(image) and O(filters), in Glance's own field shape.
+  - Every page of the listing is followed, however many images match.
+  - Follows Glance's listing rules; for example hidden images (C(os_hidden)) appear only with
+    O(filters.os_hidden=true), and other projects' community images only with O(filters.visibility=community)
+    or V(all). An O(image) given by id is found even when hidden.
+author:
+  - imagecat.glance contributors
+options:
+  image:
+    description:
+      - Name or id of one image. An id (UUID) is looked up directly first; when no image has that id,
+        it is tried as a name.
+      - Several images may share a name; all of them are returned.
+    type: str
+    aliases: [name, id]
+  filters:
+    description:
+      - Glance list filters. Every filter given must match.
+    type: dict
+    default: {}
+    suboptions:
+      name:
+        description:
+          - Exact image name. V(in:a,b) matches any of several names; a name containing a comma must
+            be double-quoted inside V(in:).
+        type: str
+      id:
+        description: Exact image id, or V(in:<id>,<id>).
+        type: str
+      status:
+        description: Image status (V(active), V(queued), V(deactivated), ...), or V(in:<status>,<status>).
+        type: str
+      visibility:
+        description: Only images with this visibility; V(all) lists every visibility the caller may see.
+        type: str
+        choices: [public, private, shared, community, all]
+      member_status:
+        description: For images shared with the caller, the caller's membership status.
+        type: str
+        choices: [accepted, pending, rejected, all]
+      owner:
+        description: Id of the project that owns the images.
+        type: str
+      tag:
+        description: Tags that must all be present.
+        type: list
+        elements: str
+      size_min:
+        description: Minimum size in bytes (inclusive).
+        type: int
+      size_max:
+        description: Maximum size in bytes (inclusive).
+        type: int
+      protected:
+        description: Only protected (V(true)) or unprotected (V(false)) images.
+        type: bool
+      os_hidden:
+        description: V(true) lists only hidden images; V(false) (Glance's default) only visible ones.
+        type: bool
+      disk_format:
+        description: Disk format, or V(in:<format>,<format>).
+        type: str
+      container_format:
+        description: Container format, or V(in:<format>,<format>).
+        type: str
+      checksum:
+        description: MD5 checksum of the image data.
+        type: str
+      os_hash_value:
+        description: Multihash value (sha512 by default) of the image data.
+        type: str
+      created_at:
+        description:
+          - Creation time as C(<operator>:<ISO 8601 time>), operator one of V(gt), V(gte), V(eq), V(neq),
+            V(lt), V(lte), for example V(gte:2026-01-31T00:00:00Z). A bare time means V(eq).
+        type: str
+      updated_at:
+        description: Last update time, in the form of O(filters.created_at).
+        type: str
+      sort:
+        description:
+          - Sort order as C(key:dir,key:dir), keys among V(name), V(status), V(container_format),
+            V(disk_format), V(size), V(id), V(created_at), V(updated_at); the direction defaults to V(desc).
+          - Not together with O(filters.sort_key) or O(filters.sort_dir).
+        type: str
+      sort_key:
+        description: Sort keys (the classic form of O(filters.sort)).
+        type: list
+        elements: str
+      sort_dir:
+        description: One direction for all sort keys, or one per sort key.
+        type: list
+        elements: str
+        choices: [asc, desc]
+  properties:
+    description:
+      - Custom property filters, exact match, for example C(os_distro=ubuntu).
+      - Values are compared as the strings Glance stores; booleans as V(true)/V(false).
+    type: dict
+    default: {}
+  page_size:
+    description:
+      - Images asked for per request. The server caps it at its C(api_limit_max) (1000 by default).
+    type: int
+    default: 1000
+extends_documentation_fragment:
+  - imagecat.glance.connection
+  - imagecat.glance.attributes
+  - imagecat.glance.attributes.INFO_MODULE
+"""
+
+EXAMPLES = r"""
+- name: List every image the project can see
+  imagecat.glance.image_info:
+    cloud: mycloud
+  register: result
+
+- name: Find an image by name (or id)
+  imagecat.glance.image_info:
+    cloud: mycloud
+    image: ubuntu-24.04
+  register: ubuntu
+
+- name: Active public Ubuntu images tagged 'lts', newest first
+  imagecat.glance.image_info:
+    cloud: mycloud
+    filters:
+      visibility: public
+      status: active
+      tag: [lts]
+      sort: created_at:desc
+    properties:
+      os_distro: ubuntu
+  register: lts
+
+- name: Images created since the start of 2026
+  imagecat.glance.image_info:
+    cloud: mycloud
+    filters:
+      created_at: gte:2026-01-01T00:00:00Z
+
+- name: A standalone Glance with no Keystone
+  imagecat.glance.image_info:
+    endpoint: http://glance.example.com:9292
+    token: "{{ glance_token }}"
+"""
+
+RETURN = r"""
+images:
+  description:
+    - The matching images in Glance's own field shape, custom properties at the top level.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Image id.
+      type: str
+      sample: 3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00
+    name:
+      description: Image name.
+      type: str
+      sample: ubuntu-24.04
+    status:
+      description: Image status.
+      type: str
+      sample: active
+    visibility:
+      description: Image visibility.
+      type: str
+      sample: shared
+    owner:
+      description: Id of the owning project.
+      type: str
+    disk_format:
+      description: Disk format.
+      type: str
+      sample: qcow2
+    container_format:
+      description: Container format.
+      type: str
+      sample: bare
+    size:
+      description: Size of the data in bytes, null without data.
+      type: int
+    os_hash_algo:
+      description: Algorithm of O(filters.os_hash_value).
+      type: str
+      sample: sha512
+    os_hash_value:
+      description: Digest of the data.
+      type: str
+    tags:
+      description: Tags.
+      type: list
+      elements: str
+    protected:
+      description: Whether the image is protected from deletion.
+      type: bool
+    os_hidden:
+      description: Whether the image is hidden from default listings.
+      type: bool
+    created_at:
+      description: Creation time.
+      type: str
+      sample: "2026-11-22T18:13:49Z"
+"""
+
+from ansible_collections.imagecat.glance.plugins.module_utils._images import (
+    FILTERS_ARGSPEC,
+    build_list_query,
+    find_images,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
+
+
+class ImageInfoModule(GlanceModule):
+    argument_spec = dict(
+        image=dict(type="str", aliases=["name", "id"]),
+        filters=dict(type="dict", default={}, options=FILTERS_ARGSPEC),
+        properties=dict(type="dict", default={}),
+        page_size=dict(type="int", default=1000),
+    )
+
+    def run(self):
+        if self.params["page_size"] < 1:
+            self.module.fail_json(msg="page_size must be 1 or more.")
+        query = build_list_query(self.params["filters"], self.params["properties"])
+        images = find_images(self.client, self.params["image"], query, self.params["page_size"])
+        return self.result(images=images)
+
+
+def main():
+    ImageInfoModule.execute()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+import pytest
+
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import (
+    GlanceClient,
+    GlanceError,
+    backoff_delays,
+    clean_error_message,
+    image_api_root,
+    parse_version,
+    _VERSION_CACHE,
+)
+from fakes import FakeResponse, FakeSession, scripted
+
+
+class Boom(Exception):
+    """Stands in for keystoneauth1's ConnectionError."""
+
+
+def make_client(responder, retries=3):
+    sleeps = []
+    session = FakeSession(responder)
+    client = GlanceClient(session, "http://glance.test:9292/v2/", retries=retries,
+                          sleep=sleeps.append, connection_errors=(Boom,))
+    return client, session, sleeps
+
+
+def test_endpoint_root_drops_version_suffix():
+    assert image_api_root("http://h:9292/v2/") == "http://h:9292"
+    assert image_api_root("http://h/image/v2.1") == "http://h/image"
+    assert image_api_root("http://h/image/") == "http://h/image"
+
+
+def test_every_request_asks_for_json():
+    client, session, _ = make_client(scripted(FakeResponse(200, {"images": []})))
+    client.get_json("/v2/images")
+    method, url, kwargs = session.calls[0]
+    assert (method, url) == ("GET", "http://glance.test:9292/v2/images")
+    assert kwargs["headers"]["Accept"] == "application/json"
+    assert kwargs["raise_exc"] is False
+
+
+def test_error_carries_status_message_and_request_id():
+    body = {"message": "Image 42 not found<br /><br />\n\n", "code": "404 Not Found", "title": "Not Found"}
+    client, _, _ = make_client(scripted(FakeResponse(404, body, {"x-openstack-request-id": "req-1"})))
+    with pytest.raises(GlanceError) as caught:
+        client.get_json("/v2/images/42")
+    error = caught.value
+    assert error.status == 404
+    assert error.request_id == "req-1"
+    assert error.message.endswith("HTTP 404: Image 42 not found")
+    assert "<br" not in error.message
+
+
+def test_non_json_error_body_is_used_as_text():
+    client, _, _ = make_client(scripted(FakeResponse(502, text="<html>Bad Gateway</html>")), retries=0)
+    with pytest.raises(GlanceError) as caught:
+        client.get_json("/v2/images")
+    assert caught.value.status == 502
+    assert "Bad Gateway" in caught.value.message
+
+
+def test_idempotent_get_is_retried_on_5xx_and_connection_errors():
+    client, session, sleeps = make_client(scripted(
+        FakeResponse(503, {"message": "busy"}), Boom("reset"), FakeResponse(200, {"ok": 1})))
+    assert client.get_json("/v2/images") == {"ok": 1}
+    assert len(session.calls) == 3
+    assert len(sleeps) == 2
+
+
+def test_retries_are_bounded():
+    client, session, sleeps = make_client(lambda *a: FakeResponse(500, {"message": "x"}), retries=2)
+    with pytest.raises(GlanceError) as caught:
+        client.get_json("/v2/images")
+    assert caught.value.status == 500
+    assert len(session.calls) == 3
+    assert len(sleeps) == 2
+
+
+def test_post_and_patch_are_never_retried():
+    for method in ("POST", "PATCH"):
+        client, session, sleeps = make_client(lambda *a: FakeResponse(503, {"message": "x"}))
+        with pytest.raises(GlanceError):
+            client.request(method, "/v2/images", json_body={})
+        assert len(session.calls) == 1, method
+        assert sleeps == []
+
+
+def test_connection_error_after_retries_names_the_endpoint():
+    client, session, _ = make_client(lambda *a: Boom("Connection refused"), retries=1)
+    with pytest.raises(GlanceError) as caught:
+        client.get_json("/v2/images")
+    assert "cannot reach the Image service at http://glance.test:9292" in caught.value.message
+    assert "Connection refused" in caught.value.message
+    assert len(session.calls) == 2
+
+
+def test_backoff_is_capped_and_jittered():
+    assert backoff_delays(6, base=0.5, cap=4.0, rng=lambda: 1.0) == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    assert backoff_delays(3, rng=lambda: 0.0) == [0.0, 0.0, 0.0]
+
+
+def test_pagination_rebuilds_repeated_parameters_from_our_query():
+    pages = [
+        FakeResponse(200, {"images": [{"id": "a"}, {"id": "b"}], "next": "/v2/images?tag=y&limit=2&marker=b"}),
+        FakeResponse(200, {"images": [{"id": "c"}, {"id": "d"}], "next": "/v2/images?tag=y&limit=2&marker=d"}),
+        FakeResponse(200, {"images": []}),
+    ]
+    client, session, _ = make_client(scripted(*pages))
+    items = list(client.paginate("/v2/images", "images", params=[("tag", "x"), ("tag", "y")], page_size=2))
+    assert [i["id"] for i in items] == ["a", "b", "c", "d"]
+    queries = [kwargs["params"] for _, _, kwargs in session.calls]
+    assert queries[0] == [("tag", "x"), ("tag", "y"), ("limit", "2")]
+    assert queries[1] == [("tag", "x"), ("tag", "y"), ("limit", "2"), ("marker", "b")]
+    assert queries[2][-1] == ("marker", "d")
+    # every request goes to our endpoint, never to the link as given
+    assert all(url == "http://glance.test:9292/v2/images" for _, url, _ in session.calls)
+
+
+def test_pagination_stops_on_a_repeated_marker():
+    page = FakeResponse(200, {"images": [{"id": "a"}], "next": "/v2/images?marker=a"})
+    client, session, _ = make_client(lambda *a: page)
+    assert [i["id"] for i in client.paginate("/v2/images", "images")] == ["a", "a"]
+    assert len(session.calls) == 2
+
+
+def test_versions_are_discovered_once_per_endpoint():
+    _VERSION_CACHE.clear()
+    doc = {"versions": [{"id": "v2.9", "status": "SUPPORTED"}, {"id": "v2.18", "status": "CURRENT"},
+                        {"id": "v2.17", "status": "SUPPORTED"}, {"id": "v2.14", "status": "SUPPORTED"}]}
+    client, session, _ = make_client(lambda *a: FakeResponse(300, doc))
+    assert client.current_version() == "2.18"
+    assert client.has_version("2.14") and not client.has_version("2.8")
+    assert client.supports("2.6") and not client.supports("2.19")
+    other, other_session, _ = make_client(lambda *a: FakeResponse(300, doc))
+    other.current_version()
+    assert len(session.calls) + len(other_session.calls) == 1
+    _VERSION_CACHE.clear()
+
+
+def test_parse_version_sorts_numerically():
+    ids = ["v2.15", "v2.9", "v2.17", "v2.7", "v2.10"]
+    assert max(ids, key=parse_version) == "v2.17"
+    assert parse_version("garbage") == (0, 0)
+
+
+def test_clean_error_message():
+    assert clean_error_message("a<br /><br />\nb\n\n") == "a b"
