@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: list N images (default 1,000) with one image_info task vs a raw paginated curl listing.
 
 Both run in the same process run against the local cloud (make cloud-up). The images are
@@ -106,8 +105,8 @@ def main():
                 handle.write(PLAYBOOK % FLOOR_TASKS)
             curl_s, listed = median_time(args.runs, lambda: curl_listing(glance, token))
             assert listed == count, (listed, count)
-            floor_s, _ = median_time(args.runs, lambda: run_playbook(floor_book, env))
-            book_s, _ = median_time(args.runs, lambda: run_playbook(task_book, env))
+            floor_s = median_time(args.runs, lambda: run_playbook(floor_book, env))[0]
+            book_s = median_time(args.runs, lambda: run_playbook(task_book, env))[0]
     finally:
         if not args.keep:
             with ThreadPoolExecutor(8) as pool:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write tests/integration/integration_config.yml from the local cloud's cloud.json.
 
 ansible-test hands this file to every integration target as variables, so the

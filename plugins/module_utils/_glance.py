@@ -176,8 +176,7 @@ class GlanceClient:
             page_query = query + ([("marker", marker)] if marker else [])
             body = self.get_json(path, params=page_query)
             items = body.get(key) or []
-            for item in items:
-                yield item
+            yield from items
             next_link = body.get("next")
             if not next_link or not items:
                 return
@@ -233,4 +232,3 @@ def _as_pairs(params):
 def _marker_from(link):
     values = parse_qs(urlsplit(link).query).get("marker")
     return values[-1] if values else None
-

@@ -16,7 +16,7 @@ description:
     O(filters.os_hidden=true), and other projects' community images only with O(filters.visibility=community)
     or V(all). An O(image) given by id is found even when hidden.
 author:
-  - imagecat.glance contributors
+  - imagecat.glance maintainers (@imagecat)
 options:
   image:
     description:

@@ -11,10 +11,10 @@ short_description: Versions and features of an OpenStack Image service (Glance)
 version_added: 0.1.0
 description:
   - Reports the API versions the Image service advertises and the features this cloud has
-    enabled: import methods, stores, the image cache and quota usage.
+    enabled (import methods, stores, the image cache and quota usage).
   - Glance has no microversions; the advertised versions are used only to detect features.
 author:
-  - imagecat.glance contributors
+  - imagecat.glance maintainers (@imagecat)
 options: {}
 extends_documentation_fragment:
   - imagecat.glance.connection

@@ -31,7 +31,7 @@ def test_endpoint_root_drops_version_suffix():
 
 
 def test_every_request_asks_for_json():
-    client, session, _ = make_client(scripted(FakeResponse(200, {"images": []})))
+    client, session, dummy_sleeps = make_client(scripted(FakeResponse(200, {"images": []})))
     client.get_json("/v2/images")
     method, url, kwargs = session.calls[0]
     assert (method, url) == ("GET", "http://glance.test:9292/v2/images")
@@ -41,7 +41,7 @@ def test_every_request_asks_for_json():
 
 def test_error_carries_status_message_and_request_id():
     body = {"message": "Image 42 not found<br /><br />\n\n", "code": "404 Not Found", "title": "Not Found"}
-    client, _, _ = make_client(scripted(FakeResponse(404, body, {"x-openstack-request-id": "req-1"})))
+    client = make_client(scripted(FakeResponse(404, body, {"x-openstack-request-id": "req-1"})))[0]
     with pytest.raises(GlanceError) as caught:
         client.get_json("/v2/images/42")
     error = caught.value
@@ -52,7 +52,7 @@ def test_error_carries_status_message_and_request_id():
 
 
 def test_non_json_error_body_is_used_as_text():
-    client, _, _ = make_client(scripted(FakeResponse(502, text="<html>Bad Gateway</html>")), retries=0)
+    client = make_client(scripted(FakeResponse(502, text="<html>Bad Gateway</html>")), retries=0)[0]
     with pytest.raises(GlanceError) as caught:
         client.get_json("/v2/images")
     assert caught.value.status == 502
@@ -68,7 +68,7 @@ def test_idempotent_get_is_retried_on_5xx_and_connection_errors():
 
 
 def test_retries_are_bounded():
-    client, session, sleeps = make_client(lambda *a: FakeResponse(500, {"message": "x"}), retries=2)
+    client, session, sleeps = make_client(lambda *args: FakeResponse(500, {"message": "x"}), retries=2)
     with pytest.raises(GlanceError) as caught:
         client.get_json("/v2/images")
     assert caught.value.status == 500
@@ -78,7 +78,7 @@ def test_retries_are_bounded():
 
 def test_post_and_patch_are_never_retried():
     for method in ("POST", "PATCH"):
-        client, session, sleeps = make_client(lambda *a: FakeResponse(503, {"message": "x"}))
+        client, session, sleeps = make_client(lambda *args: FakeResponse(503, {"message": "x"}))
         with pytest.raises(GlanceError):
             client.request(method, "/v2/images", json_body={})
         assert len(session.calls) == 1, method
@@ -86,7 +86,7 @@ def test_post_and_patch_are_never_retried():
 
 
 def test_connection_error_after_retries_names_the_endpoint():
-    client, session, _ = make_client(lambda *a: Boom("Connection refused"), retries=1)
+    client, session, dummy_sleeps = make_client(lambda *args: Boom("Connection refused"), retries=1)
     with pytest.raises(GlanceError) as caught:
         client.get_json("/v2/images")
     assert "cannot reach the Image service at http://glance.test:9292" in caught.value.message
@@ -105,20 +105,20 @@ def test_pagination_rebuilds_repeated_parameters_from_our_query():
         FakeResponse(200, {"images": [{"id": "c"}, {"id": "d"}], "next": "/v2/images?tag=y&limit=2&marker=d"}),
         FakeResponse(200, {"images": []}),
     ]
-    client, session, _ = make_client(scripted(*pages))
+    client, session, dummy_sleeps = make_client(scripted(*pages))
     items = list(client.paginate("/v2/images", "images", params=[("tag", "x"), ("tag", "y")], page_size=2))
     assert [i["id"] for i in items] == ["a", "b", "c", "d"]
-    queries = [kwargs["params"] for _, _, kwargs in session.calls]
+    queries = [call[2]["params"] for call in session.calls]
     assert queries[0] == [("tag", "x"), ("tag", "y"), ("limit", "2")]
     assert queries[1] == [("tag", "x"), ("tag", "y"), ("limit", "2"), ("marker", "b")]
     assert queries[2][-1] == ("marker", "d")
     # every request goes to our endpoint, never to the link as given
-    assert all(url == "http://glance.test:9292/v2/images" for _, url, _ in session.calls)
+    assert all(call[1] == "http://glance.test:9292/v2/images" for call in session.calls)
 
 
 def test_pagination_stops_on_a_repeated_marker():
     page = FakeResponse(200, {"images": [{"id": "a"}], "next": "/v2/images?marker=a"})
-    client, session, _ = make_client(lambda *a: page)
+    client, session, dummy_sleeps = make_client(lambda *args: page)
     assert [i["id"] for i in client.paginate("/v2/images", "images")] == ["a", "a"]
     assert len(session.calls) == 2
 
@@ -127,11 +127,11 @@ def test_versions_are_discovered_once_per_endpoint():
     _VERSION_CACHE.clear()
     doc = {"versions": [{"id": "v2.9", "status": "SUPPORTED"}, {"id": "v2.18", "status": "CURRENT"},
                         {"id": "v2.17", "status": "SUPPORTED"}, {"id": "v2.14", "status": "SUPPORTED"}]}
-    client, session, _ = make_client(lambda *a: FakeResponse(300, doc))
+    client, session, dummy_sleeps = make_client(lambda *args: FakeResponse(300, doc))
     assert client.current_version() == "2.18"
     assert client.has_version("2.14") and not client.has_version("2.8")
     assert client.supports("2.6") and not client.supports("2.19")
-    other, other_session, _ = make_client(lambda *a: FakeResponse(300, doc))
+    other, other_session = make_client(lambda *args: FakeResponse(300, doc))[:2]
     other.current_version()
     assert len(session.calls) + len(other_session.calls) == 1
     _VERSION_CACHE.clear()

@@ -113,6 +113,6 @@ def test_find_by_id_with_filters_lets_glance_filter():
     }))
     client = GlanceClient(session, "http://g:9292")
     assert find_images(client, UUID, [("visibility", "public")], page_size=5) == []
-    first, second = [kwargs["params"] for _, _, kwargs in session.calls]
+    first, second = [call[2]["params"] for call in session.calls]
     assert first == [("visibility", "public"), ("id", "eq:" + UUID), ("limit", "5")]
     assert second == [("visibility", "public"), ("name", "eq:" + UUID), ("limit", "5")]
