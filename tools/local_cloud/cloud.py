@@ -32,6 +32,7 @@ from pathlib import Path
 SCRIPT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SCRIPT_DIR.parent.parent
 CONSTRAINTS = SCRIPT_DIR / "constraints.txt"
+SQLITE_PATCH = SCRIPT_DIR / "sqlite_immediate.py"
 REQUIREMENTS = ["glance==33.0.0", "keystone==30.0.0", "uwsgi"]
 
 HOST = "127.0.0.1"
@@ -210,6 +211,7 @@ def service_env(lay: Layout) -> dict:
 def install_fingerprint() -> str:
     h = hashlib.sha256()
     h.update(CONSTRAINTS.read_bytes())
+    h.update(SQLITE_PATCH.read_bytes())
     h.update("\n".join(REQUIREMENTS).encode())
     h.update(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
     return h.hexdigest()
@@ -245,9 +247,18 @@ def cmd_install(lay: Layout, args=None) -> int:
     if subprocess.run(cmd, env=env, check=False).returncode != 0:
         say("pip install failed (see errors above)")
         return 1
+    install_sqlite_patch(lay)
     write_text(lay.install_stamp, install_fingerprint() + "\n")
     say(f"installed in {time.monotonic() - t0:.1f} s")
     return 0
+
+
+def install_sqlite_patch(lay: Layout) -> None:
+    """Put sqlite_immediate.py (see its docstring) into the venv, loaded by a .pth file."""
+    site = subprocess.run([str(lay.bin("python")), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    shutil.copyfile(SQLITE_PATCH, os.path.join(site, "imagecat_sqlite_immediate.py"))
+    write_text(Path(site) / "imagecat_sqlite_immediate.pth", "import imagecat_sqlite_immediate\n")
 
 
 def ensure_installed(lay: Layout) -> None:
@@ -355,7 +366,7 @@ def write_keystone_config(lay: Layout, ports: dict) -> None:
     conf = d / "keystone.conf"
     write_text(conf, render_ini({
         "DEFAULT": [("debug", "false"), ("public_endpoint", url_for(ports["keystone"]))],
-        "database": [("connection", f"sqlite:///{d / 'keystone.db'}")],
+        "database": [("connection", f"sqlite:///{d / 'keystone.db'}?timeout=30")],
         "token": [("provider", "fernet")],
         "fernet_tokens": [("key_repository", str(d / "fernet-keys"))],
         "fernet_receipts": [("key_repository", str(d / "fernet-keys"))],
@@ -368,7 +379,7 @@ def write_keystone_config(lay: Layout, ports: dict) -> None:
     }))
     write_text(svc.uwsgi_ini, uwsgi_ini(
         lay, ports["keystone"], "keystone.wsgi.api:application", processes=2, threads=2,
-        env=[f"OS_KEYSTONE_CONFIG_FILES={conf}"], extra=[],
+        env=[f"OS_KEYSTONE_CONFIG_FILES={conf}", "IMAGECAT_SQLITE_IMMEDIATE=1"], extra=[],
     ))
 
 
@@ -410,7 +421,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
             ("image_cache_driver", "centralized_db"),
             ("worker_self_reference_url", url_for(port)),
         ],
-        "database": [("connection", f"sqlite:///{d / 'glance.sqlite'}")],
+        "database": [("connection", f"sqlite:///{d / 'glance.sqlite'}?timeout=30")],
         "paste_deploy": [("flavor", "keystone"), ("config_file", str(d / "glance-api-paste.ini"))],
         "keystone_authtoken": [
             ("www_authenticate_uri", keystone),
@@ -435,7 +446,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
     write_text(svc.uwsgi_ini, uwsgi_ini(
         lay, port, "glance.wsgi.api:application", processes=2, threads=4,
         # Glance reads <OS_GLANCE_CONFIG_DIR>/glance-api.conf and nothing else.
-        env=[f"OS_GLANCE_CONFIG_DIR={d}"],
+        env=[f"OS_GLANCE_CONFIG_DIR={d}", "IMAGECAT_SQLITE_IMMEDIATE=1"],
         extra=[("http-chunked-input", "1"), ("buffer-size", "65535")],
     ))
 
