@@ -63,9 +63,13 @@ units: venv
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
-integration: venv collection-link cloud-up
-	$(BIN)/python tools/integration_config.py $(CLOUD_DIR)/cloud.json tests/integration/integration_config.yml
-	OS_CLIENT_CONFIG_FILE=$(CLOUDS_YAML) tools/ansible_test.sh integration --python 3.11 $(INTEGRATION_ARGS)
+# Starts the local cloud when it is not running, and stops it again afterwards in that case.
+integration: venv
+	@if $(CLOUD) status >/dev/null 2>&1; then started=0; else started=1; fi; \
+	$(CLOUD) up && \
+	$(BIN)/python tools/integration_config.py $(CLOUD_DIR)/cloud.json tests/integration/integration_config.yml && \
+	tools/ansible_test.sh integration --python 3.11 $(INTEGRATION_ARGS); rc=$$?; \
+	if [ $$started = 1 ]; then $(CLOUD) down; fi; exit $$rc
 
 bench: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_info_list.py
