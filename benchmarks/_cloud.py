@@ -4,6 +4,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -57,10 +58,31 @@ def median_time(runs, func):
     return statistics.median(times), result
 
 
-def run_playbook(path, env=None):
-    """ansible-playbook from the project venv; raises on failure."""
-    command = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), path]
+def run_playbook(path, env=None, venv=None, extra_args=()):
+    """ansible-playbook from the project venv (or from `venv`); raises on failure; returns its stdout."""
+    command = [os.path.join(venv or os.path.join(REPO, ".venv"), "bin", "ansible-playbook"), path] + list(extra_args)
     completed = subprocess.run(command, env=dict(os.environ, **(env or {})), capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise SystemExit("ansible-playbook %s failed:\n%s%s" % (path, completed.stdout[-3000:], completed.stderr[-3000:]))
     return completed.stdout
+
+
+PEER_VENV = os.path.join(REPO, ".cache", "peer-venv")
+
+
+def peer_venv():
+    """A venv with openstack.cloud (PyPI's ansible package) for side-by-side runs; made once."""
+    requirements = os.path.join(REPO, "benchmarks", "peer-requirements.txt")
+    stamp = os.path.join(PEER_VENV, ".installed")
+    with open(requirements, "rb") as handle:
+        wanted = handle.read()
+    if os.path.exists(stamp):
+        with open(stamp, "rb") as handle:
+            if handle.read() == wanted:
+                return PEER_VENV
+    subprocess.run([sys.executable, "-m", "venv", PEER_VENV], check=True)
+    subprocess.run([os.path.join(PEER_VENV, "bin", "python"), "-m", "pip", "install", "--quiet",
+                    "--disable-pip-version-check", "-r", requirements], check=True)
+    with open(stamp, "wb") as handle:
+        handle.write(wanted)
+    return PEER_VENV

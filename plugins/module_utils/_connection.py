@@ -105,21 +105,41 @@ def _import_openstack_config_loader():
 class Connection:
     """An authenticated session plus the image endpoint it resolved to."""
 
-    def __init__(self, session, endpoint, cloud_name=None):
+    def __init__(self, session, endpoint, cloud_name=None, interface=None, region_name=None):
         self.session = session
         self.endpoint = endpoint
         self.cloud_name = cloud_name
+        self.interface = interface
+        self.region_name = region_name
         self.client = GlanceClient(session, endpoint,
                                    connection_errors=(ks_exceptions.ConnectionError,))
 
+    @property
+    def has_keystone(self):
+        """False for a bare endpoint (with or without a static token): no catalogue, no projects."""
+        return self.session.auth is not None and not isinstance(self.session.auth, ks_token_endpoint.Token)
+
     def project_id(self):
-        """The project the token is scoped to (None with a bare endpoint)."""
-        if self.session.auth is None:
+        """The project the token is scoped to, or None without Keystone."""
+        if not self.has_keystone:
             return None
         try:
             return self.session.get_project_id()
         except ks_exceptions.ClientException as exc:
             raise _translate_keystone_error(exc, self.cloud_name, None)
+
+    def identity_get(self, path, expected=(200,)):
+        """GET on Keystone's v3 API; returns (status, body or None)."""
+        try:
+            response = self.session.get(
+                path, raise_exc=False, headers={"Accept": "application/json"},
+                endpoint_filter={"service_type": "identity", "interface": self.interface or "public",
+                                 "region_name": self.region_name, "version": (3, 0)})
+        except ks_exceptions.ClientException as exc:
+            raise _translate_keystone_error(exc, self.cloud_name, None)
+        if response.status_code not in expected:
+            return response.status_code, None
+        return response.status_code, response.json()
 
 
 def _describe_cloud(cloud_name):
@@ -246,4 +266,5 @@ def connect(adapter):
                           "Check region_name and interface, or give the endpoint option."
                           % (_describe_cloud(cloud_name), region.get_region_name("image"),
                              region.get_interface()))
-    return Connection(session, endpoint, cloud_name=cloud_name)
+    return Connection(session, endpoint, cloud_name=cloud_name, interface=region.get_interface(),
+                      region_name=region.get_region_name("image"))

@@ -90,16 +90,13 @@ def image_api_root(endpoint):
 class GlanceClient:
     """REST calls against one Image service endpoint through a keystoneauth1 session."""
 
-    def __init__(self, session, endpoint, retries=3, sleep=time.sleep, connection_errors=(),
-                 timeout=None):
+    def __init__(self, session, endpoint, retries=3, sleep=time.sleep, connection_errors=()):
         self.session = session
         self.root = image_api_root(endpoint)
         self.retries = retries
         self.sleep = sleep
-        self.timeout = timeout
         # keystoneauth1's connection exceptions, passed in so this file needs no import.
         self.connection_errors = tuple(connection_errors)
-        self.requests_made = 0
 
     # -- low level ---------------------------------------------------------
     def url(self, path):
@@ -116,8 +113,6 @@ class GlanceClient:
         if headers:
             send_headers.update(headers)
         kwargs = {"headers": send_headers, "raise_exc": False, "connect_retries": 0}
-        if self.timeout:
-            kwargs["timeout"] = self.timeout
         if json_body is not None:
             if "Content-Type" not in send_headers:
                 send_headers["Content-Type"] = "application/json"
@@ -133,7 +128,6 @@ class GlanceClient:
         delays = backoff_delays(self.retries) if retry else []
         attempt = 0
         while True:
-            self.requests_made += 1
             try:
                 response = self.session.request(url, method, **kwargs)
             except self.connection_errors as exc:

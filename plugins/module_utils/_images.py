@@ -10,10 +10,11 @@ values Glance would answer with 400, so the error names the option instead.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from urllib.parse import quote
 
-from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import JSON_PATCH_TYPE, GlanceError
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -201,3 +202,103 @@ def find_images(client, image=None, query=None, page_size=DEFAULT_PAGE_SIZE):
             return found
     by_name = [(k, v) for k, v in query if k != "name"] + [("name", "eq:%s" % image)]
     return list_images(client, by_name, page_size)
+
+
+# ---- the image module's look-ups and writes ------------------------------------------------
+
+# The image schema is the same for every call in a process (it depends on the cloud's config).
+_SCHEMA_CACHE = {}
+POLL_CAP = 5.0
+
+
+def image_schema(client):
+    schema = _SCHEMA_CACHE.get(client.root)
+    if schema is None:
+        schema = client.get_json("/v2/schemas/image")
+        _SCHEMA_CACHE[client.root] = schema
+    return schema
+
+
+def allowed_values(client, field):
+    """The enum the cloud's schema gives for disk_format or container_format (None: any)."""
+    definition = (image_schema(client).get("properties") or {}).get(field) or {}
+    values = definition.get("enum")
+    return [v for v in values if v is not None] if values else None
+
+
+def find_image_by_name(client, name, owner=None):
+    """Every image of that name (and owner) the caller can see, hidden ones included.
+
+    Glance lists hidden images only when asked for them alone, so this takes two requests.
+    """
+    query = [("name", "eq:%s" % name)] + ([("owner", owner)] if owner else [])
+    found = {}
+    for hidden in ("false", "true"):
+        for image in list_images(client, query + [("os_hidden", hidden)]):
+            found[image["id"]] = image
+    return sorted(found.values(), key=lambda image: (image.get("created_at") or "", image["id"]))
+
+
+def create_image(client, body):
+    """POST with a client-chosen id, so a retried request cannot make a second image.
+
+    A 409 means the id exists: the first try of this request landed (or, for an id
+    the user chose, an image with it exists or existed). Glance never reuses the id
+    of a deleted image, so a 409 with nothing to read back is an error.
+    """
+    try:
+        return client.request("POST", "/v2/images", json_body=body, expected=(201,), retry=True).json()
+    except GlanceError as error:
+        if error.status != 409:
+            raise
+    existing = get_image(client, body["id"])
+    if existing is None:
+        raise InputError("id: %s belonged to an image that was deleted; Glance never reuses image ids. "
+                         "Choose another id, or leave id unset." % body["id"])
+    return existing
+
+
+def update_image(client, image_id, ops):
+    response = client.request("PATCH", "/v2/images/%s" % image_id, json_body=ops,
+                              headers={"Content-Type": JSON_PATCH_TYPE}, expected=(200,))
+    return response.json()
+
+
+def delete_image(client, image_id):
+    """True when this call deleted it, False when it was already gone."""
+    response = client.request("DELETE", "/v2/images/%s" % image_id, expected=(204, 404))
+    return response.status_code == 204
+
+
+def set_active(client, image_id, active):
+    action = "reactivate" if active else "deactivate"
+    client.request("POST", "/v2/images/%s/actions/%s" % (image_id, action), expected=(204,), retry=True)
+
+
+def upload_data(client, image_id, reader, store=None):
+    """Stream ``reader`` (a HashingReader) into the image; never retried, the stream is spent."""
+    headers = {"Content-Type": "application/octet-stream", "x-openstack-image-size": str(len(reader))}
+    if store:
+        headers["X-Image-Meta-Store"] = store
+    client.request("PUT", "/v2/images/%s/file" % image_id, data=reader, headers=headers,
+                   expected=(204,), retry=False)
+
+
+def wait_for_image(client, image_id, done, timeout, sleep=time.sleep, clock=time.monotonic):
+    """Poll until ``done(image)`` is true, with capped backoff; returns the image.
+
+    Raises GlanceError when the image disappears or the timeout passes.
+    """
+    deadline = clock() + timeout
+    delay = 0.2
+    while True:
+        image = get_image(client, image_id)
+        if image is None:
+            raise GlanceError("image %s disappeared while waiting for it" % image_id)
+        if done(image):
+            return image
+        if clock() + delay > deadline:
+            raise GlanceError("image %s is still %s after %s s (option timeout)"
+                              % (image_id, image.get("status"), timeout))
+        sleep(delay)
+        delay = min(POLL_CAP, delay * 2)

@@ -1,0 +1,631 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image
+short_description: Create, update, upload, deactivate and delete images in the OpenStack Image service (Glance)
+version_added: 0.1.0
+description:
+  - Keeps one image in the state the task declares, and changes only what differs, in one request
+    per kind of change (one JSON patch for all metadata).
+  - Content aware. With O(filename), the file's digest is compared with the image's C(os_hash_value),
+    so a changed file is never ignored; O(on_content_change) says what to do about it.
+  - Uploads stream the file once, hashing it on the way, and are verified against what Glance stored.
+  - Idempotent. A second run with the same options reports C(changed=false) and sends no write request.
+    Property values are compared as the strings Glance stores (V(3), V("3") are the same).
+  - Options that are not set are never changed.
+author:
+  - imagecat.glance maintainers (@imagecat)
+options:
+  name:
+    description:
+      - Image name. Without O(id), the image is looked up by name among the images of its owner's
+        project (O(owner), by default the caller's project), hidden ones included. Two images with this
+        name make the task fail, listing their ids.
+      - With O(id), the image is looked up by id and renamed to O(name) when the names differ.
+    type: str
+  id:
+    description:
+      - Image id (a UUID). Looks the image up by id; when creating, the new image gets this id.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the image, and reactivates a deactivated image.
+      - V(deactivated) does the same, then deactivates the image (it must have data).
+      - V(absent) deletes the image. A protected image is deleted only with O(protected=false) in the same task.
+    type: str
+    choices: [present, absent, deactivated]
+    default: present
+  disk_format:
+    description:
+      - Disk format, one of the cloud's (C(qcow2), C(raw), C(iso), ... as its image schema lists them).
+      - Fixed once the image has data; a change then needs O(on_content_change=replace) and O(filename).
+    type: str
+  container_format:
+    description:
+      - Container format, one of the cloud's (usually C(bare)). Fixed once the image has data, like O(disk_format).
+    type: str
+  visibility:
+    description:
+      - Who may see the image. V(public) needs an admin.
+    type: str
+    choices: [public, private, shared, community]
+  protected:
+    description:
+      - Whether the image is protected from deletion.
+    type: bool
+  hidden:
+    description:
+      - Whether the image is hidden from default image lists (Glance's C(os_hidden)).
+    type: bool
+  min_disk:
+    description: Minimum disk size in GB to boot the image.
+    type: int
+  min_ram:
+    description: Minimum RAM in MB to boot the image.
+    type: int
+  kernel:
+    description: Name or id of the kernel image; stored as the C(kernel_id) property.
+    type: str
+  ramdisk:
+    description: Name or id of the ramdisk image; stored as the C(ramdisk_id) property.
+    type: str
+  owner:
+    description:
+      - Name or id of the project that owns the image. Setting another project than the caller's needs an admin.
+      - Also narrows the look-up by O(name) to that project.
+    type: str
+  properties:
+    description:
+      - Custom properties. Values are stored as strings; numbers become their decimal form and booleans
+        V(true)/V(false).
+      - Keys Glance reserves (C(os_glance_*), read-only fields such as C(checksum), C(size), C(status))
+        and values that are lists or dicts are refused before anything is sent.
+    type: dict
+  purge_properties:
+    description:
+      - Remove custom properties that O(properties) does not list (C(kernel_id) and C(ramdisk_id)
+        are left to O(kernel) and O(ramdisk)).
+    type: bool
+    default: false
+  tags:
+    description: Tags the image must have.
+    type: list
+    elements: str
+  purge_tags:
+    description: Remove tags that O(tags) does not list.
+    type: bool
+    default: false
+  filename:
+    description:
+      - Local file (on the host that runs the module) with the image data.
+      - A new image gets it uploaded. For an existing image, its digest is compared with the image's data.
+    type: path
+  checksum:
+    description:
+      - Expected digest of the data as C(<algorithm>:<hex>), algorithm V(sha512), V(sha256) or V(md5).
+      - Checked against O(filename) before anything is uploaded, and against what Glance stored afterwards.
+    type: str
+  store:
+    description: Store (of a multi-store cloud) to upload the data to; the cloud's default store otherwise.
+    type: str
+  on_content_change:
+    description:
+      - What to do when O(filename) differs from the data of the existing image (Glance cannot replace data).
+      - V(fail) stops with the two digests and changes nothing.
+      - V(replace) creates a new image with the same metadata (and the options of this task), uploads and
+        verifies the file, then deletes the old image. A protected old image is refused.
+      - V(keep) keeps the old data, warns, and still applies the metadata options.
+    type: str
+    choices: [fail, replace, keep]
+    default: fail
+  hash_cache:
+    description:
+      - File that caches digests of local files by path, device, inode, size and modification time,
+        so an unchanged file is not read again. V(false) turns the cache off.
+    type: raw
+    default: ~/.cache/imagecat.glance/digests.json
+  wait:
+    description: Wait for the image to become active after an upload (and verify its digest).
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for the image.
+    type: int
+    default: 900
+notes:
+  - The image's members are not copied by O(on_content_change=replace).
+  - Creates are safe to retry (the client chooses the id), and a create that finds another image of
+    the same name made at the same moment keeps the older one and removes its own.
+extends_documentation_fragment:
+  - imagecat.glance.connection
+  - imagecat.glance.attributes
+  - imagecat.glance.attributes.ACTIONS
+"""
+
+EXAMPLES = r"""
+- name: Upload an image with properties and tags
+  imagecat.glance.image:
+    cloud: mycloud
+    name: ubuntu-24.04
+    filename: /srv/images/noble-server-cloudimg-amd64.img
+    disk_format: qcow2
+    container_format: bare
+    checksum: "sha256:{{ noble_sha256 }}"
+    min_disk: 10
+    properties:
+      os_distro: ubuntu
+      os_version: "24.04"
+      hw_qemu_guest_agent: true
+    tags: [lts]
+
+- name: Publish a new build of the file under the same name (new image, old one deleted)
+  imagecat.glance.image:
+    cloud: mycloud
+    name: ubuntu-24.04
+    filename: /srv/images/noble-server-cloudimg-amd64.img
+    disk_format: qcow2
+    container_format: bare
+    on_content_change: replace
+
+- name: Exactly these properties, nothing else
+  imagecat.glance.image:
+    cloud: mycloud
+    name: ubuntu-24.04
+    properties:
+      os_distro: ubuntu
+    purge_properties: true
+
+- name: Rename by id
+  imagecat.glance.image:
+    cloud: mycloud
+    id: 3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00
+    name: ubuntu-24.04-old
+
+- name: Take an image out of service without deleting it
+  imagecat.glance.image:
+    cloud: mycloud
+    name: ubuntu-22.04
+    state: deactivated
+
+- name: Delete an image, unprotecting it first
+  imagecat.glance.image:
+    cloud: mycloud
+    name: ubuntu-20.04
+    protected: false
+    state: absent
+"""
+
+RETURN = r"""
+image:
+  description:
+    - The image in Glance's own field shape (custom properties at the top level), as it is after the
+      task, or as it would be in check mode. V(null) after O(state=absent).
+  returned: always
+  type: dict
+  sample:
+    id: 3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00
+    name: ubuntu-24.04
+    status: active
+    disk_format: qcow2
+    container_format: bare
+    visibility: shared
+    protected: false
+    os_hidden: false
+    min_disk: 10
+    min_ram: 0
+    size: 614465536
+    os_hash_algo: sha512
+    os_hash_value: 5b0b...
+    tags: [lts]
+    os_distro: ubuntu
+"""
+
+import time
+import uuid
+
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
+    DigestCache,
+    HashingReader,
+    check_file,
+    file_digests,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
+    apply_patch,
+    build_patch,
+    create_body,
+    custom_properties,
+    desired_fields,
+    desired_tags,
+    managed_view,
+    parse_checksum,
+    predicted_new_image,
+    validate_id,
+    validate_properties,
+    validate_tags,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._images import (
+    InputError,
+    allowed_values,
+    create_image,
+    delete_image,
+    find_image_by_name,
+    find_images,
+    get_image,
+    set_active,
+    update_image,
+    upload_data,
+    wait_for_image,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
+from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
+
+DEFAULT_HASH = "sha512"
+# Statuses that end by themselves: another upload or import is at work.
+TRANSITIONAL = ("saving", "uploading", "importing")
+# How long a failed new image is retried to be deleted (Glance may be restarting).
+DISCARD_SECONDS = 30
+# Metadata a replacement image takes over from the image it replaces.
+CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", "min_disk", "min_ram")
+
+
+def _hash_cache_path(value):
+    if value is None or value is False or str(value).lower() in ("", "false", "no", "off", "0"):
+        return None
+    return str(value)
+
+
+class ImageModule(GlanceModule):
+    argument_spec = dict(
+        name=dict(type="str"),
+        id=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent", "deactivated"]),
+        disk_format=dict(type="str"),
+        container_format=dict(type="str"),
+        visibility=dict(type="str", choices=["public", "private", "shared", "community"]),
+        protected=dict(type="bool"),
+        hidden=dict(type="bool"),
+        min_disk=dict(type="int"),
+        min_ram=dict(type="int"),
+        kernel=dict(type="str"),
+        ramdisk=dict(type="str"),
+        owner=dict(type="str"),
+        properties=dict(type="dict"),
+        purge_properties=dict(type="bool", default=False),
+        tags=dict(type="list", elements="str"),
+        purge_tags=dict(type="bool", default=False),
+        filename=dict(type="path"),
+        checksum=dict(type="str"),
+        store=dict(type="str"),
+        on_content_change=dict(type="str", default="fail", choices=["fail", "replace", "keep"]),
+        hash_cache=dict(type="raw", default="~/.cache/imagecat.glance/digests.json"),
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="int", default=900),
+    )
+    module_kwargs = dict(required_one_of=[("name", "id")])
+
+    def run(self):
+        p = self.params
+        # Everything that can be checked without the cloud, before any request.
+        validate_id(p["id"])
+        self.properties = validate_properties(p["properties"]) if p["properties"] is not None else None
+        self.tags = validate_tags(p["tags"]) if p["tags"] is not None else None
+        self.checksum = parse_checksum(p["checksum"])
+        for option in ("min_disk", "min_ram"):
+            if p[option] is not None and p[option] < 0:
+                raise InputError("%s must be 0 or more." % option)
+        if p["filename"]:
+            check_file(p["filename"])
+        self.cache = DigestCache(_hash_cache_path(p["hash_cache"]))
+        self.warnings = []
+        self.local = None
+        self.owner_id = resolve_project(self.connection, p["owner"], "owner") if p["owner"] else None
+
+        current = self.find_current()
+        if p["state"] == "absent":
+            result = self.ensure_absent(current)
+        else:
+            result = self.ensure_present(current)
+        for warning in self.warnings:
+            self.module.warn(warning)
+        return result
+
+    # ---- look-ups ------------------------------------------------------------------------
+    def find_current(self):
+        p = self.params
+        if p["id"]:
+            return get_image(self.client, p["id"])
+        candidates = find_image_by_name(self.client, p["name"], self.owner_id or self.connection.project_id())
+        if len(candidates) > 1:
+            raise InputError("name: %d images are named '%s': %s. Give id to choose one."
+                             % (len(candidates), p["name"], ", ".join(i["id"] for i in candidates)))
+        return candidates[0] if candidates else None
+
+    def resolve_image(self, option):
+        value = self.params[option]
+        found = find_images(self.client, value)
+        if len(found) != 1:
+            raise InputError("%s: %s image named or with id '%s'%s." % (
+                option, "no" if not found else "more than one", value,
+                "" if not found else " (%s); give the id" % ", ".join(i["id"] for i in found)))
+        return found[0]["id"]
+
+    def desired(self, current):
+        """Glance fields this task manages (owner, kernel and ramdisk resolved)."""
+        p = self.params
+        resolved = {}
+        if self.owner_id:
+            resolved["owner"] = self.owner_id
+        for option, field in (("kernel", "kernel_id"), ("ramdisk", "ramdisk_id")):
+            if p[option]:
+                resolved[field] = self.resolve_image(option)
+        fields = desired_fields(p, resolved)
+        for field in ("disk_format", "container_format"):
+            if field in fields and (current is None or current.get(field) != fields[field]):
+                allowed = allowed_values(self.client, field)
+                if allowed and fields[field] not in allowed:
+                    raise InputError("%s: '%s' is not one of this cloud's formats: %s."
+                                     % (field, fields[field], ", ".join(allowed)))
+        return fields
+
+    # ---- absent ----------------------------------------------------------------------------
+    def ensure_absent(self, current):
+        if current is None:
+            return self.result(changed=False, image=None, before={}, after={})
+        if current.get("protected") and self.params["protected"] is not False:
+            raise InputError("image %s (%s) is protected; set protected: false in this task to unprotect "
+                             "and delete it." % (current["id"], current.get("name")))
+        if not self.check_mode:
+            if current.get("protected"):
+                update_image(self.client, current["id"], [{"op": "replace", "path": "/protected", "value": False}])
+            delete_image(self.client, current["id"])
+        return self.result(changed=True, image=None, before=managed_view(current), after={})
+
+    # ---- present / deactivated -----------------------------------------------------------------
+    def ensure_present(self, current):
+        p = self.params
+        if current is not None and current.get("status") in TRANSITIONAL:
+            current = self.settle(current)
+        if current is not None:
+            current = self.drop_failed_upload(current)
+        fields = self.desired(current)
+        if current is None:
+            return self.create(fields)
+
+        content = self.content_change(current)
+        formats_change = [f for f in ("disk_format", "container_format")
+                          if f in fields and current.get(f) != fields[f] and current.get("status") != "queued"]
+        if content == "differs" or formats_change:
+            decision = p["on_content_change"]
+            if decision == "replace" and p["filename"]:
+                return self.replace(current, fields)
+            if formats_change:
+                raise InputError("%s: image %s already has data, and Glance does not change the format of "
+                                 "an image with data. Give filename with on_content_change: replace to make a "
+                                 "new image in the new format." % ("/".join(formats_change), current["id"]))
+            if decision == "fail":
+                raise InputError("filename: %s differs from the data of image %s (%s %s here, %s in Glance). "
+                                 "Set on_content_change: replace to replace the image, or keep to leave its data."
+                                 % (p["filename"], current["id"], self.local_algo(current), self.local[1],
+                                    current.get("os_hash_value")))
+            self.warnings.append("filename: %s differs from the data of image %s; kept the image's data "
+                                 "(on_content_change: keep)." % (p["filename"], current["id"]))
+
+        ops = build_patch(current, name=p["name"] if p["id"] else None, fields=fields,
+                          properties=self.properties, purge_properties=p["purge_properties"],
+                          tags=desired_tags(current.get("tags"), self.tags, p["purge_tags"]))
+        upload = content == "missing"
+        status_change = self.status_change(current, will_have_data=upload or current.get("status") != "queued")
+        changed = bool(ops or upload or status_change)
+        if self.check_mode or not changed:
+            image = apply_patch(current, ops)
+            if upload:
+                image.update(status="active", os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
+            if status_change:
+                image["status"] = "deactivated" if status_change == "deactivate" else "active"
+            return self.result(changed=changed, image=image, before=managed_view(current), after=managed_view(image))
+
+        image = update_image(self.client, current["id"], ops) if ops else current
+        if upload:
+            image = self.upload(image, delete_on_failure=False)
+        if status_change:
+            set_active(self.client, image["id"], status_change == "reactivate")
+            image = get_image(self.client, image["id"])
+        return self.result(changed=True, image=image, before=managed_view(current), after=managed_view(image))
+
+    def settle(self, current):
+        """Wait for an upload or import that is at work on the image; a left-over empty image goes."""
+        if not self.params["wait"]:
+            raise InputError("image %s is %s (an upload or import is at work); run again later or set wait: true."
+                             % (current["id"], current["status"]))
+        return wait_for_image(self.client, current["id"], lambda i: i.get("status") not in TRANSITIONAL,
+                              self.params["timeout"])
+
+    def drop_failed_upload(self, image):
+        """A queued image that kept traces of a failed upload cannot take data again (Glance answers
+        500 "Duplicate"): delete it, so that this run creates the image afresh."""
+        if image.get("status") == "queued" and (image.get("checksum") or image.get("size")) and self.params["filename"]:
+            if not self.check_mode:
+                delete_image(self.client, image["id"])
+            return None
+        return image
+
+    def status_change(self, current, will_have_data):
+        status = current.get("status")
+        if self.params["state"] == "deactivated" and status != "deactivated":
+            if not will_have_data:
+                raise InputError("state: image %s has no data, and Glance deactivates only images with data; "
+                                 "give filename." % current["id"])
+            return "deactivate"
+        if self.params["state"] == "present" and status == "deactivated":
+            return "reactivate"
+        return None
+
+    # ---- content ---------------------------------------------------------------------------------
+    def local_algo(self, image):
+        return (image or {}).get("os_hash_algo") or DEFAULT_HASH
+
+    def local_digest(self, algorithm):
+        """Digest of filename (cached), remembered as self.local = (algorithm, hex)."""
+        digest = file_digests(self.params["filename"], [algorithm], self.cache)[algorithm]
+        self.local = (algorithm, digest)
+        return digest
+
+    def check_expected_checksum(self):
+        """The checksum option against the local file, before anything is written."""
+        if self.checksum and self.params["filename"]:
+            algo, expected = self.checksum
+            actual = file_digests(self.params["filename"], [algo], self.cache)[algo]
+            if actual != expected:
+                raise InputError("checksum: %s of %s is %s, not the expected %s; nothing was changed."
+                                 % (algo, self.params["filename"], actual, expected))
+
+    def content_change(self, current):
+        """'missing' (no data yet), 'differs', 'same', or None (no filename given)."""
+        if not self.params["filename"]:
+            self.verify_against(current, require_data=False)
+            return None
+        self.check_expected_checksum()
+        if current.get("status") in ("queued",) or not current.get("os_hash_value"):
+            return "missing"
+        same = self.local_digest(self.local_algo(current)) == current.get("os_hash_value")
+        return "same" if same else "differs"
+
+    def verify_against(self, image, require_data=True, uploaded=None):
+        """The checksum option (and the digest of what was sent) against what Glance stored."""
+        stored_algo, stored = image.get("os_hash_algo"), image.get("os_hash_value")
+        if uploaded and stored_algo in uploaded and uploaded[stored_algo] != stored:
+            raise GlanceError("Glance stored %s %s for image %s, but %s was sent; the upload was corrupted."
+                              % (stored_algo, stored, image["id"], uploaded[stored_algo]))
+        if not self.checksum or (not stored and not require_data):
+            return
+        algo, expected = self.checksum
+        actual = stored if algo == stored_algo else (image.get("checksum") if algo == "md5" else None)
+        if actual is None and uploaded:
+            actual = uploaded.get(algo)
+        if actual is not None and actual != expected:
+            raise GlanceError("checksum: image %s has %s %s, not the expected %s." % (image["id"], algo, actual, expected))
+
+    def upload(self, image, delete_on_failure):
+        """Stream filename into the image, wait for it, verify it; a failed new image is deleted."""
+        p = self.params
+        algorithms = sorted({DEFAULT_HASH, self.local_algo(image)} | ({self.checksum[0]} if self.checksum else set()))
+        reader = HashingReader(p["filename"], algorithms)
+        try:
+            try:
+                upload_data(self.client, image["id"], reader, p["store"])
+            finally:
+                reader.close()
+            sent = reader.digests()
+            self.cache.put(reader.key, sent)
+            if p["wait"]:
+                image = wait_for_image(self.client, image["id"], lambda i: i.get("status") in ("active", "killed", "queued"),
+                                       p["timeout"])
+                if image.get("status") != "active":
+                    raise GlanceError("image %s went to status %s after the upload" % (image["id"], image.get("status")))
+                self.verify_against(image, uploaded=sent)
+            else:
+                image = get_image(self.client, image["id"]) or image
+        except GlanceError:
+            if delete_on_failure:
+                self.discard(image["id"])
+            raise
+        return image
+
+    def discard(self, image_id):
+        """Delete an image this run made and could not complete; retried while Glance is unreachable."""
+        deadline = time.monotonic() + DISCARD_SECONDS
+        delay = 0.5
+        while True:
+            try:
+                delete_image(self.client, image_id)
+                return
+            except GlanceError as error:
+                if error.status is not None or time.monotonic() + delay > deadline:
+                    self.warnings.append("could not delete the incomplete image %s: %s; the next run of this "
+                                         "task removes it" % (image_id, error))
+                    return
+            time.sleep(delay)
+            delay = min(4.0, delay * 2)
+
+    # ---- create / replace ------------------------------------------------------------------------
+    def create(self, fields, base=None):
+        p = self.params
+        if p["filename"]:
+            for field in ("disk_format", "container_format"):
+                if not fields.get(field) and not (base or {}).get(field):
+                    raise InputError("%s is needed to upload filename to a new image." % field)
+            self.check_expected_checksum()
+        tags = self.tags
+        if base is not None:
+            tags = desired_tags(base.get("tags"), self.tags, p["purge_tags"]) if self.tags is not None else base.get("tags")
+        properties = self.properties
+        if base is not None:
+            properties = dict(custom_properties(base)) if not p["purge_properties"] else {}
+            properties.update(self.properties or {})
+            fields = dict({f: base[f] for f in CARRIED_FIELDS if base.get(f) is not None}, **fields)
+        image_id = p["id"] if base is None and p["id"] else str(uuid.uuid4())
+        body = create_body(image_id, p["name"] or (base or {}).get("name"), fields, properties, tags)
+        if self.check_mode:
+            image = predicted_new_image(body, has_data=bool(p["filename"]))
+            if p["filename"]:
+                image.update(os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
+                if p["state"] == "deactivated":
+                    image["status"] = "deactivated"
+            return image if base is not None else self.result(
+                changed=True, image=image, before={}, after=managed_view(image))
+
+        image = create_image(self.client, body)
+        if base is None and not p["id"]:
+            image = self.settle_concurrent_create(image)
+            if image is None:
+                return self.ensure_present(self.find_current())
+        if p["filename"] and image.get("status") == "queued":
+            image = self.upload(image, delete_on_failure=True)
+        if p["state"] == "deactivated":
+            if image.get("status") != "active":
+                raise InputError("state: image %s has no data, and Glance deactivates only images with data; "
+                                 "give filename." % image["id"])
+            set_active(self.client, image["id"], False)
+            image = get_image(self.client, image["id"])
+        if base is not None:
+            return image
+        return self.result(changed=True, image=image, before={}, after=managed_view(image))
+
+    def settle_concurrent_create(self, created):
+        """Another run may have created the same name at the same moment: the older image stays."""
+        same_name = find_image_by_name(self.client, created.get("name"), created.get("owner"))
+        if not same_name or same_name[0]["id"] == created["id"]:
+            return created
+        self.discard(created["id"])
+        return None
+
+    def replace(self, current, fields):
+        if current.get("protected") and self.params["protected"] is not False:
+            raise InputError("on_content_change: image %s is protected, so it cannot be replaced; set "
+                             "protected: false in this task, or use a new name." % current["id"])
+        fields = dict(fields)
+        fields.pop("protected", None)
+        new = self.create(fields, base=current)
+        protected = self.params["protected"]
+        if self.check_mode:
+            return self.result(changed=True, image=new, before=managed_view(current), after=managed_view(new))
+        if current.get("protected"):
+            update_image(self.client, current["id"], [{"op": "replace", "path": "/protected", "value": False}])
+        delete_image(self.client, current["id"])
+        if protected:
+            new = update_image(self.client, new["id"], [{"op": "replace", "path": "/protected", "value": True}])
+        return self.result(changed=True, image=new, before=managed_view(current), after=managed_view(new))
+
+
+def main():
+    ImageModule.execute()
+
+
+if __name__ == "__main__":
+    main()
