@@ -6,6 +6,7 @@ usage: integration_config.py <cloud.json> <integration_config.yml>
 """
 
 import json
+import os
 import sys
 
 
@@ -17,6 +18,11 @@ def main(source, target):
         "glance_endpoint": facts["glance_url"].rstrip("/"),
         "keystone_url": facts["keystone_url"].rstrip("/"),
         "glance_project_ids": facts["project_ids"],
+        # For targets that stop and start the cloud (image_interrupted).
+        "local_cloud_command": "%s %s" % (sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                      "local_cloud", "cloud.py")),
+        "local_cloud_dir": facts["cloud_dir"],
+        "local_cloud_facts": source,
     }
     with open(target, "w") as handle:
         handle.write("# Written by tools/integration_config.py from %s; do not edit.\n" % source)
