@@ -128,6 +128,16 @@ class Connection:
         except ks_exceptions.ClientException as exc:
             raise _translate_keystone_error(exc, self.cloud_name, None)
 
+    def is_admin(self):
+        """Whether the token carries the admin role (Glance lets admins act for any project)."""
+        if not self.has_keystone:
+            return False
+        try:
+            access = self.session.auth.get_access(self.session)
+        except ks_exceptions.ClientException as exc:
+            raise _translate_keystone_error(exc, self.cloud_name, None)
+        return "admin" in (access.role_names or [])
+
     def identity_get(self, path, expected=(200,)):
         """GET on Keystone's v3 API; returns (status, body or None)."""
         try:

@@ -302,3 +302,28 @@ def wait_for_image(client, image_id, done, timeout, sleep=time.sleep, clock=time
                               % (image_id, image.get("status"), timeout))
         sleep(delay)
         delay = min(POLL_CAP, delay * 2)
+
+
+def find_one_image(client, image, option="image", shared_with_caller=False):
+    """Exactly one image by id or name, or a clear error naming ``option``.
+
+    By name, hidden images count too; ``shared_with_caller`` adds images shared with
+    the caller whatever its member status (they are missing from default lists
+    until accepted).
+    """
+    if is_uuid(image):
+        found = get_image(client, image)
+        if found is not None:
+            return found
+    query = [("name", "eq:%s" % image)]
+    candidates = {}
+    extra = [[("visibility", "shared"), ("member_status", "all")]] if shared_with_caller else []
+    for more in [[("os_hidden", "false")], [("os_hidden", "true")]] + extra:
+        for item in list_images(client, query + more):
+            candidates[item["id"]] = item
+    if not candidates:
+        raise InputError("%s: no image named or with id '%s' is visible to this project." % (option, image))
+    if len(candidates) > 1:
+        raise InputError("%s: %d images are named '%s': %s; give the id."
+                         % (option, len(candidates), image, ", ".join(sorted(candidates))))
+    return next(iter(candidates.values()))

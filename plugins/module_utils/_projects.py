@@ -5,9 +5,13 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+
+# Keystone project ids: 32 hex characters (UUIDs with dashes in some deployments).
+PROJECT_ID_RE = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$")
 
 
 def resolve_project(connection, name_or_id, option):
@@ -28,6 +32,9 @@ def resolve_project(connection, name_or_id, option):
     status, body = connection.identity_get("/projects/%s" % quote(name_or_id, safe=""), expected=(200,))
     if body and body.get("project"):
         return body["project"]["id"]
+    if status == 403 and PROJECT_ID_RE.match(name_or_id):
+        # Keystone lets a member read only its own project; an id is what Glance stores anyway.
+        return name_or_id
     status, body = connection.identity_get("/auth/projects")
     for project in (body or {}).get("projects") or []:
         if name_or_id in (project.get("name"), project.get("id")):

@@ -255,7 +255,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     create_image,
     delete_image,
     find_image_by_name,
-    find_images,
+    find_one_image,
     get_image,
     set_active,
     update_image,
@@ -346,15 +346,6 @@ class ImageModule(GlanceModule):
                              % (len(candidates), p["name"], ", ".join(i["id"] for i in candidates)))
         return candidates[0] if candidates else None
 
-    def resolve_image(self, option):
-        value = self.params[option]
-        found = find_images(self.client, value)
-        if len(found) != 1:
-            raise InputError("%s: %s image named or with id '%s'%s." % (
-                option, "no" if not found else "more than one", value,
-                "" if not found else " (%s); give the id" % ", ".join(i["id"] for i in found)))
-        return found[0]["id"]
-
     def desired(self, current):
         """Glance fields this task manages (owner, kernel and ramdisk resolved)."""
         p = self.params
@@ -363,7 +354,7 @@ class ImageModule(GlanceModule):
             resolved["owner"] = self.owner_id
         for option, field in (("kernel", "kernel_id"), ("ramdisk", "ramdisk_id")):
             if p[option]:
-                resolved[field] = self.resolve_image(option)
+                resolved[field] = find_one_image(self.client, p[option], option)["id"]
         fields = desired_fields(p, resolved)
         for field in ("disk_format", "container_format"):
             if field in fields and (current is None or current.get(field) != fields[field]):
