@@ -545,7 +545,18 @@ class ImageModule(GlanceModule):
             delay = min(4.0, delay * 2)
 
     # ---- create / replace ------------------------------------------------------------------------
-    def create(self, fields, base=None):
+    def create(self, fields):
+        image = self.new_image(fields)
+        if image is None:
+            # A run that created the same name at the same moment won; carry on with its image.
+            return self.ensure_present(self.find_current())
+        return self.result(changed=True, image=image, before={}, after=managed_view(image))
+
+    def new_image(self, fields, base=None):
+        """Create (and fill) an image; ``base`` is the image it replaces. In check mode, the prediction.
+
+        Returns None when another run created the same name at the same moment and won.
+        """
         p = self.params
         if p["filename"]:
             for field in ("disk_format", "container_format"):
@@ -568,14 +579,11 @@ class ImageModule(GlanceModule):
                 image.update(os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
                 if p["state"] == "deactivated":
                     image["status"] = "deactivated"
-            return image if base is not None else self.result(
-                changed=True, image=image, before={}, after=managed_view(image))
+            return image
 
         image = create_image(self.client, body)
-        if base is None and not p["id"]:
-            image = self.settle_concurrent_create(image)
-            if image is None:
-                return self.ensure_present(self.find_current())
+        if base is None and not p["id"] and not self.is_only_image(image):
+            return None
         if p["filename"] and image.get("status") == "queued":
             image = self.upload(image, delete_on_failure=True)
         if p["state"] == "deactivated":
@@ -584,17 +592,16 @@ class ImageModule(GlanceModule):
                                  "give filename." % image["id"])
             set_active(self.client, image["id"], False)
             image = get_image(self.client, image["id"])
-        if base is not None:
-            return image
-        return self.result(changed=True, image=image, before={}, after=managed_view(image))
+        return image
 
-    def settle_concurrent_create(self, created):
-        """Another run may have created the same name at the same moment: the older image stays."""
+    def is_only_image(self, created):
+        """Another run may have created the same name at the same moment: the older image stays,
+        and the younger one is deleted by the run that made it."""
         same_name = find_image_by_name(self.client, created.get("name"), created.get("owner"))
         if not same_name or same_name[0]["id"] == created["id"]:
-            return created
+            return True
         self.discard(created["id"])
-        return None
+        return False
 
     def replace(self, current, fields):
         if current.get("protected") and self.params["protected"] is not False:
@@ -602,7 +609,7 @@ class ImageModule(GlanceModule):
                              "protected: false in this task, or use a new name." % current["id"])
         fields = dict(fields)
         fields.pop("protected", None)
-        new = self.create(fields, base=current)
+        new = self.new_image(fields, base=current)
         protected = self.params["protected"]
         if self.check_mode:
             return self.result(changed=True, image=new, before=managed_view(current), after=managed_view(new))
