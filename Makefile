@@ -13,14 +13,14 @@ ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) OS_CLIENT_CONFIG_FILE=$(C
 	PATH=$(CURDIR)/$(BIN):$$PATH
 
 .PHONY: help venv demo test sanity units integration cloud-up cloud-down cloud-env cloud-status \
-	changelog-lint docs-lint bench clean collection-link
+	changelog-lint bench bench-image bench-inventory clean collection-link
 
 help:
 	@echo "make demo        set up .venv and the local cloud, run playbooks/demo.yml"
 	@echo "make test        sanity + unit + integration tests (starts the local cloud)"
 	@echo "make sanity | units | integration   one part of make test"
 	@echo "make cloud-up | cloud-down | cloud-status | cloud-env"
-	@echo "make bench       benchmarks/ against the local cloud"
+	@echo "make bench | bench-image | bench-inventory   benchmarks/ against the local cloud"
 
 # ---- environment ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -50,6 +50,8 @@ cloud-env:
 # ---- demo -----------------------------------------------------------------------------
 demo: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/demo.yml
+	$(ANSIBLE_ENV) ANSIBLE_INVENTORY_ENABLED=imagecat.glance.images \
+		$(BIN)/ansible-inventory -i playbooks/demo_inventory/demo.glance_images.yml --graph
 
 # ---- tests ----------------------------------------------------------------------------
 test: sanity units integration
@@ -73,6 +75,12 @@ integration: venv
 
 bench: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_info_list.py
+
+bench-image: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_module.py
+
+bench-inventory: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/inventory_list.py
 
 clean:
 	rm -rf .cache tests/output

@@ -13,14 +13,14 @@ import sys
 def main(source, target):
     with open(source) as handle:
         facts = json.load(handle)
+    cloud_py = os.path.join(os.path.dirname(os.path.abspath(__file__)), "local_cloud", "cloud.py")
     config = {
         "glance_clouds_yaml": facts["clouds_yaml"],
         "glance_endpoint": facts["glance_url"].rstrip("/"),
         "keystone_url": facts["keystone_url"].rstrip("/"),
         "glance_project_ids": facts["project_ids"],
         # For targets that stop and start the cloud (image_interrupted).
-        "local_cloud_command": "%s %s" % (sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                                      "local_cloud", "cloud.py")),
+        "local_cloud_command": "%s %s" % (sys.executable, cloud_py),
         "local_cloud_dir": facts["cloud_dir"],
         "local_cloud_facts": source,
     }

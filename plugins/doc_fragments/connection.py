@@ -76,3 +76,98 @@ requirements:
 notes:
   - Secrets (O(auth), O(token), O(client_key)) are never returned or logged.
 """
+
+    # For lookup and inventory plugins: where else each connection option may come from.
+    # Merged over DOCUMENTATION (extends_documentation_fragment: imagecat.glance.connection.PLUGINS).
+    # Secrets (auth, token) have no ini entry: ansible.cfg is no place for credentials.
+    PLUGINS = r"""
+options:
+  cloud:
+    env:
+      - name: ANSIBLE_GLANCE_CLOUD
+    ini:
+      - section: imagecat_glance
+        key: cloud
+    vars:
+      - name: ansible_glance_cloud
+  auth:
+    vars:
+      - name: ansible_glance_auth
+  auth_type:
+    env:
+      - name: ANSIBLE_GLANCE_AUTH_TYPE
+    ini:
+      - section: imagecat_glance
+        key: auth_type
+    vars:
+      - name: ansible_glance_auth_type
+  region_name:
+    env:
+      - name: ANSIBLE_GLANCE_REGION_NAME
+    ini:
+      - section: imagecat_glance
+        key: region_name
+    vars:
+      - name: ansible_glance_region_name
+  interface:
+    env:
+      - name: ANSIBLE_GLANCE_INTERFACE
+    ini:
+      - section: imagecat_glance
+        key: interface
+    vars:
+      - name: ansible_glance_interface
+  validate_certs:
+    env:
+      - name: ANSIBLE_GLANCE_VALIDATE_CERTS
+    ini:
+      - section: imagecat_glance
+        key: validate_certs
+    vars:
+      - name: ansible_glance_validate_certs
+  ca_cert:
+    env:
+      - name: ANSIBLE_GLANCE_CA_CERT
+    ini:
+      - section: imagecat_glance
+        key: ca_cert
+    vars:
+      - name: ansible_glance_ca_cert
+  client_cert:
+    env:
+      - name: ANSIBLE_GLANCE_CLIENT_CERT
+    ini:
+      - section: imagecat_glance
+        key: client_cert
+    vars:
+      - name: ansible_glance_client_cert
+  client_key:
+    env:
+      - name: ANSIBLE_GLANCE_CLIENT_KEY
+    ini:
+      - section: imagecat_glance
+        key: client_key
+    vars:
+      - name: ansible_glance_client_key
+  api_timeout:
+    env:
+      - name: ANSIBLE_GLANCE_API_TIMEOUT
+    ini:
+      - section: imagecat_glance
+        key: api_timeout
+    vars:
+      - name: ansible_glance_api_timeout
+  endpoint:
+    env:
+      - name: ANSIBLE_GLANCE_ENDPOINT
+    ini:
+      - section: imagecat_glance
+        key: endpoint
+    vars:
+      - name: ansible_glance_endpoint
+  token:
+    env:
+      - name: ANSIBLE_GLANCE_TOKEN
+    vars:
+      - name: ansible_glance_token
+"""
