@@ -1,0 +1,534 @@
+"""Benchmark: the image module (imagecat.glance.image) vs openstack.cloud.image, Ansible's floor and curl.
+
+One run against the local cloud (make cloud-up), in three parts:
+
+1. 50 images of 1 MiB re-applied unchanged in a loop. Set-up (not timed): one imagecat.glance.image
+   loop creates bench-img-00..49 from 50 distinct random files, with properties and tags. Timed,
+   median of --runs: the same imagecat task (it must report changed=false for all 50), the same with
+   openstack.cloud.image from the peer venv (_cloud.peer_venv()), and a loop of 50 ansible.builtin.ping.
+   Targets: imagecat within 1.3x of the ping loop, and at least 3x faster than openstack.cloud.
+2. A 1 GiB upload: curl -T into a queued image vs imagecat.glance.image creating an image from the
+   same file (a one-task playbook, nothing subtracted), and the module process's peak RSS.
+   Targets: within 1.15x of curl, peak RSS under 100 MiB.
+3. The unchanged 1 GiB re-run with a warm digest cache: changed=false, and under 0.6 s over the
+   ping floor of a one-task playbook.
+
+Every image made here carries the tag imagecat-bench-image and is deleted at the end, also on failure
+(left-overs of an interrupted run are deleted at the start); the generated files live in one
+temporary directory under /tmp that is removed at the end. The module keeps its default hash_cache.
+
+    .venv/bin/python benchmarks/image_module.py   # about 30 min on 2 cores, most of it openstack.cloud,
+                                                 # whose time grows with the images the project sees
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _cloud import REPO, call, cloud_facts, peer_venv, run_playbook, token_for  # noqa: E402
+
+TAG = "imagecat-bench-image"
+MIB = 1024 * 1024
+BIG_SIZE = 1024 * MIB
+PROJECT_VENV = os.path.join(REPO, ".venv")
+COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+GNU_TIME = "/usr/bin/time"
+
+TARGET_PING_RATIO = 1.3       # imagecat loop / ping loop, at most
+TARGET_PEER_SPEEDUP = 3.0     # openstack.cloud loop / imagecat loop, at least
+TARGET_CURL_RATIO = 1.15      # module upload / curl upload, at most
+TARGET_RSS_MIB = 100.0        # module process peak RSS, below
+TARGET_RERUN_OVER_FLOOR = 0.6  # unchanged 1 GiB re-run minus the one-task ping floor, below (s)
+
+PLAY = """- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+"""
+
+# Part 1: one task looping over the 50 images. $idx is the only difference between the two modules:
+# ansible-core 2.19 keeps native types, so "{{ item }}" is an int; imagecat stores it as the string
+# Glance keeps, but openstacksdk sends it as a JSON number and Glance answers 400 ("3 is not of type
+# 'string'") on every item, so the peer gets the string form to run at all.
+IMAGE_LOOP = string.Template("""\
+    - name: $module over the images
+      $module:
+        cloud: demo
+        name: "bench-img-{{ '%02d' % item }}"
+        filename: "{{ bench_dir }}/img-{{ '%02d' % item }}.raw"
+        disk_format: raw
+        container_format: bare
+        properties:
+          idx: $idx
+          os_distro: cirros
+        tags: [$tag, "idx-{{ item }}"]
+      loop: "{{ range(count | int) | list }}"
+""")
+
+PING_LOOP = """\
+    - name: ansible.builtin.ping, the Ansible floor
+      ansible.builtin.ping:
+      loop: "{{ range(count | int) | list }}"
+"""
+
+PING_ONCE = """\
+    - name: ansible.builtin.ping, the floor of a one-task playbook
+      ansible.builtin.ping:
+"""
+
+# Parts 2 and 3: one image from one file.
+UPLOAD = string.Template("""\
+    - name: imagecat.glance.image, one file
+      imagecat.glance.image:
+        cloud: demo
+        name: "{{ image_name }}"
+        filename: "{{ image_file }}"
+        disk_format: raw
+        container_format: bare
+        tags: [$tag]
+""")
+
+# Peak RSS (and wall and CPU time) of the module process. Ansible runs a module as
+# `<interpreter> .../AnsiballZ_image.py`, so the runs of parts 2 and 3 set ansible_python_interpreter
+# to this wrapper, which execs GNU time around the project venv's python. %M is the kernel's own
+# high-water mark (ru_maxrss from wait4) of exactly that process (and anything it waits for), taken in
+# the timed run itself: no polling of /proc that can miss the last moments, and no second execution of
+# a kept AnsiballZ file, which would find the image already there and skip the very upload it is
+# meant to measure. The cost is one exec of GNU time (about 1 ms).
+MODULE_WRAPPER = string.Template("""\
+#!/bin/sh
+exec $time -a -o $log -f '%e %U %S %M' $python "$$@"
+""")
+TIME_RECORD = re.compile(r"^([\d.]+) ([\d.]+) ([\d.]+) (\d+)$", re.M)
+
+ITEM_RESULT = re.compile(r"^(ok|changed): \[localhost\] => \(item=\d+\)", re.M)
+TASK_RESULT = re.compile(r"^(ok|changed): \[localhost\]$", re.M)
+REQUEST_LINE = re.compile(r"\] ([A-Z]+) (\S+) => generated")
+
+
+# ---- the cloud, through its REST API --------------------------------------------------------
+
+def write(method, url, token, body=None, ok_codes=()):
+    """A write request, retried on the local cloud's 500 "database is locked" (SQLite serialises
+    writes); an HTTP error in ok_codes returns None (409 on a create with our id: the first try landed)."""
+    for attempt in range(6):
+        try:
+            return call(method, url, token, body)
+        except urllib.error.HTTPError as exc:
+            if exc.code in ok_codes:
+                return None
+            if exc.code != 500 or attempt == 5:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None
+
+
+def list_images(glance, token, query):
+    images, url = [], "%s/v2/images?limit=1000%s" % (glance, query)
+    while url:
+        page = call("GET", url, token)
+        images += page["images"]
+        url = glance + page["next"] if page.get("next") and page["images"] else None
+    return images
+
+
+def tagged_ids(glance, token, owner):
+    return [image["id"] for image in list_images(glance, token, "&tag=%s&owner=%s" % (TAG, owner))]
+
+
+def delete_images(glance, token, ids):
+    """Delete images, at most 4 at a time; returns the ids that could not be deleted."""
+    def delete(image_id):
+        try:
+            write("DELETE", "%s/v2/images/%s" % (glance, image_id), token, ok_codes=(404,))
+        except (urllib.error.URLError, OSError):
+            return image_id
+        return None
+    with ThreadPoolExecutor(4) as pool:
+        return [image_id for image_id in pool.map(delete, sorted(set(ids))) if image_id]
+
+
+def create_queued_image(glance, token, name):
+    """An empty raw/bare image with a client-chosen id, so a retried create cannot make two."""
+    image_id = str(uuid.uuid4())
+    write("POST", glance + "/v2/images", token, ok_codes=(409,), body={
+        "id": image_id, "name": name, "disk_format": "raw", "container_format": "bare", "tags": [TAG]})
+    return image_id
+
+
+class LogWindow:
+    """The requests a uwsgi log (one line per request) gained since this object was made."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = os.path.getsize(path)
+
+    def requests(self):
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            text = handle.read().decode("utf-8", "replace")
+        return REQUEST_LINE.findall(text)
+
+
+# ---- playbooks ---------------------------------------------------------------------------------
+
+def write_playbook(directory, name, tasks):
+    path = os.path.join(directory, name)
+    with open(path, "w") as handle:
+        handle.write(PLAY + tasks)
+    return path
+
+
+def item_outcomes(stdout):
+    """Counter of 'ok' / 'changed' per loop item, from the default callback's lines."""
+    return Counter(ITEM_RESULT.findall(stdout))
+
+
+def task_outcome(stdout):
+    found = TASK_RESULT.findall(stdout)
+    return found[0] if len(found) == 1 else "unclear: %r" % found
+
+
+class Runner:
+    """Runs and times playbooks; keeps every wall time (s) and the requests each run sent."""
+
+    def __init__(self, facts, peer):
+        self.peer = peer
+        self.env = {
+            "OS_CLIENT_CONFIG_FILE": facts["clouds_yaml"],
+            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+            # The per-item lines are read from the default callback's output.
+            "ANSIBLE_STDOUT_CALLBACK": "default",
+            "ANSIBLE_DISPLAY_OK_HOSTS": "true",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_NOCOLOR": "1",
+        }
+        self.glance_log = facts["logs"]["glance"]
+        self.keystone_log = facts["logs"]["keystone"]
+        self.times = {}
+        self.requests = {}
+
+    def run(self, key, playbook, extra_vars=None, venv=None):
+        extra = []
+        for name, value in (extra_vars or {}).items():
+            extra += ["-e", "%s=%s" % (name, value)]
+        glance, keystone = LogWindow(self.glance_log), LogWindow(self.keystone_log)
+        start = time.perf_counter()
+        stdout = run_playbook(playbook, self.env, venv=venv or PROJECT_VENV, extra_args=extra)
+        self.times.setdefault(key, []).append(time.perf_counter() - start)
+        counts = self.requests.setdefault(key, {"glance": [], "tokens": [], "checks": []})
+        counts["glance"].append(len(glance.requests()))
+        keystone_requests = keystone.requests()
+        counts["tokens"].append(keystone_requests.count(("POST", "/v3/auth/tokens")))
+        counts["checks"].append(keystone_requests.count(("GET", "/v3/auth/tokens")))
+        return stdout
+
+    def median(self, key):
+        return statistics.median(self.times[key])
+
+    def median_requests(self, key, kind):
+        return statistics.median(self.requests[key][kind])
+
+
+class ModuleMeter:
+    """What GNU time recorded for each module process run through MODULE_WRAPPER."""
+
+    def __init__(self, directory):
+        self.log = os.path.join(directory, "module-process.log")
+        self.wrapper = os.path.join(directory, "python-under-gnu-time")
+        with open(self.wrapper, "w") as handle:
+            handle.write(MODULE_WRAPPER.substitute(time=GNU_TIME, log=self.log,
+                                                   python=os.path.join(PROJECT_VENV, "bin", "python3")))
+        os.chmod(self.wrapper, 0o755)
+        self.seen = 0
+
+    def extra_vars(self):
+        return {"ansible_python_interpreter": self.wrapper}
+
+    def take(self):
+        """The one module process that ran since the last call: wall s, CPU s, peak RSS MiB."""
+        with open(self.log) as handle:
+            records = TIME_RECORD.findall(handle.read())
+        new, self.seen = records[self.seen:], len(records)
+        if len(new) != 1:
+            raise SystemExit("expected one module process recorded by %s, got %r" % (GNU_TIME, new))
+        wall, user, system, rss_kib = new[0]
+        return {"wall": float(wall), "cpu": float(user) + float(system), "rss": int(rss_kib) / 1024.0}
+
+
+# ---- parts -------------------------------------------------------------------------------------
+
+def make_file(path, size):
+    with open(path, "wb") as out:
+        for dummy in range(size // MIB):
+            out.write(os.urandom(MIB))
+
+
+def set_up_small_images(runner, books, bench_vars):
+    count = bench_vars["count"]
+    start = time.perf_counter()
+    stdout = runner.run("setup", books["imagecat"], bench_vars)
+    outcome = item_outcomes(stdout)
+    if outcome["changed"] != count:
+        raise SystemExit("set-up: expected %d images created, got %s:\n%s" % (count, dict(outcome), stdout[-3000:]))
+    return time.perf_counter() - start
+
+
+def part_loops(runner, books, bench_vars, runs):
+    """Rounds of (imagecat, peer, ping loop, one-task ping), so slow drift hits all alike."""
+    count = bench_vars["count"]
+    changed = {"imagecat": [], "peer": []}
+    for dummy in range(runs):
+        outcome = item_outcomes(runner.run("imagecat", books["imagecat"], bench_vars))
+        if outcome != Counter(ok=count):
+            raise SystemExit("imagecat.glance.image re-applied unchanged reported %s, not %d x ok (changed=false)"
+                             % (dict(outcome), count))
+        changed["imagecat"].append(outcome["changed"])
+        outcome = item_outcomes(runner.run("peer", books["peer"], bench_vars, venv=runner.peer))
+        if sum(outcome.values()) != count:
+            raise SystemExit("openstack.cloud.image: %s results for %d items" % (dict(outcome), count))
+        changed["peer"].append(outcome["changed"])
+        if sum(item_outcomes(runner.run("ping", books["ping"], bench_vars)).values()) != count:
+            raise SystemExit("the ping loop did not report %d items" % count)
+        runner.run("ping1", books["ping1"])
+    return changed
+
+
+def curl_upload(glance, path, name, made):
+    """Seconds for curl to PUT the file into a fresh queued image (token and create not timed)."""
+    token = token_for("demo")
+    image_id = create_queued_image(glance, token, name)
+    made.append(image_id)
+    command = ["curl", "-sS", "-f", "-o", "/dev/null", "-T", path,
+               "-H", "X-Auth-Token: " + token, "-H", "Content-Type: application/octet-stream",
+               # curl sends "Expect: 100-continue" for bodies over 1 MiB and then waits 1 s for an
+               # answer uwsgi never gives; a tuned script turns that off, so the baseline does too.
+               "-H", "Expect:", "%s/v2/images/%s/file" % (glance, image_id)]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    elapsed = time.perf_counter() - start
+    image = call("GET", "%s/v2/images/%s" % (glance, image_id), token)
+    if image["status"] != "active" or image["size"] != BIG_SIZE:
+        raise SystemExit("curl upload: image %s is %s with %s bytes" % (image_id, image["status"], image["size"]))
+    return elapsed, image_id
+
+
+def find_own(glance, name, owner):
+    found = list_images(glance, token_for("demo"), "&name=eq:%s&owner=%s" % (name, owner))
+    if len(found) != 1:
+        raise SystemExit("expected one image named %s, found %d" % (name, len(found)))
+    return found[0]
+
+
+def part_upload(runner, glance, owner, books, big_file, meter, runs, made):
+    """Rounds of (curl, module); returns curl times, the module processes and the image kept for part 3."""
+    curl_times, processes, kept = [], [], None
+    for number in range(1, runs + 1):
+        seconds, image_id = curl_upload(glance, big_file, "bench-1g-curl-%d" % number, made)
+        curl_times.append(seconds)
+        delete_images(glance, token_for("demo"), [image_id])
+
+        name = "bench-1g-module-%d" % number
+        stdout = runner.run("upload", books["upload"], dict(meter.extra_vars(), image_name=name, image_file=big_file))
+        processes.append(meter.take())
+        image = find_own(glance, name, owner)
+        made.append(image["id"])
+        if task_outcome(stdout) != "changed" or image["status"] != "active" or image["size"] != BIG_SIZE:
+            raise SystemExit("module upload: %s, image %s %s with %s bytes"
+                             % (task_outcome(stdout), image["id"], image["status"], image["size"]))
+        if kept:
+            delete_images(glance, token_for("demo"), [kept["id"]])
+        kept = image
+    return curl_times, processes, kept
+
+
+def part_rerun(runner, books, kept, big_file, meter, runs):
+    """Rounds of (re-run, one-task ping); returns the module processes of the re-runs."""
+    processes = []
+    for dummy in range(runs):
+        stdout = runner.run("rerun", books["upload"], dict(meter.extra_vars(), image_name=kept["name"], image_file=big_file))
+        processes.append(meter.take())
+        if task_outcome(stdout) != "ok":
+            raise SystemExit("the unchanged 1 GiB re-run reported %s, not ok (changed=false):\n%s"
+                             % (task_outcome(stdout), stdout[-3000:]))
+        runner.run("ping1", books["ping1"])
+    return processes
+
+
+# ---- report ------------------------------------------------------------------------------------
+
+def verdict(ok):
+    return "OK" if ok else "MISSED"
+
+
+def joined(values, form="%.2f"):
+    return "/".join(form % value for value in values)
+
+
+def timing(label, seconds, note):
+    print("   %-61s %6.2f s   %s" % (label, seconds, note))
+
+
+def report(runner, args, visible, setup_s, changed, curl_times, uploads, reruns):
+    count = args.images
+    imagecat, peer, ping, ping1 = (runner.median(k) for k in ("imagecat", "peer", "ping", "ping1"))
+    print()
+    print("imagecat.glance.image benchmark against the local cloud (%d other images visible to demo)" % visible)
+    print()
+    print("1. %d images of 1 MiB re-applied unchanged in a loop (one task looping over %d items; median of %d runs)"
+          % (count, count, args.runs))
+    print("   set-up, not timed: one imagecat.glance.image loop created and uploaded the %d images in %.1f s"
+          % (count, setup_s))
+    print("   %-37s %9s %9s  %-11s %s" % ("", "", "", "changed", "per item: glance requests,"))
+    print("   %-37s %9s %9s  %-11s %s" % ("task", "median", "per item", "per run", "new tokens, token checks"))
+    rows = (("imagecat.glance.image", "imagecat", joined(changed["imagecat"], "%d")),
+            ("openstack.cloud.image (peer venv)", "peer", joined(changed["peer"], "%d")),
+            ("ansible.builtin.ping (Ansible floor)", "ping", "-"))
+    for label, key, changed_runs in rows:
+        print("   %-37s %7.2f s %7.3f s  %-11s %5.1f, %4.1f, %4.1f" % (
+            label, runner.median(key), runner.median(key) / count, changed_runs,
+            runner.median_requests(key, "glance") / count, runner.median_requests(key, "tokens") / count,
+            runner.median_requests(key, "checks") / count))
+    print("   runs (s): imagecat %s | openstack.cloud %s | ping %s"
+          % (joined(runner.times["imagecat"]), joined(runner.times["peer"]), joined(runner.times["ping"])))
+    print("   imagecat over the ping floor: %+.3f s per item" % ((imagecat - ping) / count))
+    print("   imagecat / ping loop       = %5.2fx  (target: at most %.1fx)    %s"
+          % (imagecat / ping, TARGET_PING_RATIO, verdict(imagecat / ping <= TARGET_PING_RATIO)))
+    print("   openstack.cloud / imagecat = %5.2fx  (target: at least %.1fx)   %s"
+          % (peer / imagecat, TARGET_PEER_SPEEDUP, verdict(peer / imagecat >= TARGET_PEER_SPEEDUP)))
+    print("   (requests: lines the Glance and Keystone logs gained during each run, other clients included;")
+    print("    new tokens = POST /v3/auth/tokens, token checks = Glance validating a token, GET /v3/auth/tokens)")
+
+    curl, upload = statistics.median(curl_times), runner.median("upload")
+    module_alone = statistics.median(p["wall"] for p in uploads)
+    peak = max(p["rss"] for p in uploads)
+    print()
+    print("2. A 1 GiB upload (median of %d runs)" % args.upload_runs)
+    timing("curl -T: PUT /v2/images/{id}/file into a queued image", curl, "runs " + joined(curl_times))
+    timing("imagecat.glance.image creating the image, one-task playbook", upload,
+           "runs " + joined(runner.times["upload"]))
+    timing("ping floor, one-task playbook", ping1, "(Ansible's own share of the line above)")
+    timing("  the module process alone (GNU time)", module_alone, "runs %s, CPU %s s" % (
+        joined(p["wall"] for p in uploads), joined(p["cpu"] for p in uploads)))
+    print("   module / curl = %.2fx  (target: at most %.2fx)   %s   [the module process alone / curl = %.2fx]"
+          % (upload / curl, TARGET_CURL_RATIO, verdict(upload / curl <= TARGET_CURL_RATIO), module_alone / curl))
+    print("   module process peak RSS = %.1f MiB (runs %s)  (target: under %d MiB)   %s"
+          % (peak, joined((p["rss"] for p in uploads), "%.1f"), TARGET_RSS_MIB, verdict(peak < TARGET_RSS_MIB)))
+
+    rerun = runner.median("rerun")
+    print()
+    print("3. The unchanged 1 GiB re-run with a warm digest cache (median of %d runs; changed=false every time)"
+          % args.runs)
+    timing("imagecat.glance.image, same task and file, one-task playbook", rerun,
+           "runs " + joined(runner.times["rerun"]))
+    timing("ping floor, one-task playbook", ping1, "runs " + joined(runner.times["ping1"]))
+    timing("  the module process alone (GNU time)", statistics.median(p["wall"] for p in reruns),
+           "runs %s, CPU %s s, peak RSS %s MiB" % (joined(p["wall"] for p in reruns), joined(p["cpu"] for p in reruns),
+                                                   joined((p["rss"] for p in reruns), "%.1f")))
+    print("   over the floor = %.2f s  (target: under %.1f s)   %s" % (
+        rerun - ping1, TARGET_RERUN_OVER_FLOOR, verdict(rerun - ping1 < TARGET_RERUN_OVER_FLOOR)))
+    print("   requests per re-run: glance %s, new tokens %s, token checks %s" % (
+        joined(runner.requests["rerun"]["glance"], "%d"), joined(runner.requests["rerun"]["tokens"], "%d"),
+        joined(runner.requests["rerun"]["checks"], "%d")))
+
+
+# ---- main --------------------------------------------------------------------------------------
+
+def preflight(glance):
+    try:
+        with urllib.request.urlopen(glance + "/healthcheck", timeout=10) as response:
+            response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise SystemExit("the local cloud does not answer at %s (%s): make cloud-up" % (glance, exc))
+    for tool in ("curl", GNU_TIME):
+        if not shutil.which(tool):
+            raise SystemExit("%s is needed (GNU time is the Debian package 'time': apt-get install -y time)" % tool)
+    if not os.path.exists(os.path.join(PROJECT_VENV, "bin", "ansible-playbook")):
+        raise SystemExit("no .venv: make venv")
+    if not os.path.exists(os.path.join(COLLECTIONS, "ansible_collections", "imagecat", "glance")):
+        subprocess.run(["make", "-s", "-C", REPO, "collection-link"], check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each timed playbook in parts 1 and 3")
+    parser.add_argument("--upload-runs", type=int, default=2, help="runs of each 1 GiB upload in part 2")
+    parser.add_argument("--images", type=int, default=50, help="images in the loops of part 1")
+    args = parser.parse_args()
+    began, load_start = time.perf_counter(), os.getloadavg()[0]
+
+    facts = cloud_facts()
+    glance = facts["glance_url"].rstrip("/")
+    owner = facts["project_ids"]["demo"]
+    preflight(glance)
+    runner = Runner(facts, peer_venv())
+
+    token = token_for("demo")
+    leftovers = tagged_ids(glance, token, owner)
+    if leftovers:
+        failed = delete_images(glance, token, leftovers)
+        print("deleted %d image(s) left over by an earlier run%s" % (
+            len(leftovers) - len(failed), "; could not delete %s" % ", ".join(failed) if failed else ""))
+    visible = len(list_images(glance, token, ""))
+
+    made = []
+    tmp = tempfile.mkdtemp(prefix="imagecat-bench-image-", dir="/tmp")
+    try:
+        books = {
+            "imagecat": write_playbook(tmp, "imagecat.yml", IMAGE_LOOP.substitute(
+                module="imagecat.glance.image", idx='"{{ item }}"', tag=TAG)),
+            "peer": write_playbook(tmp, "peer.yml", IMAGE_LOOP.substitute(
+                module="openstack.cloud.image", idx='"{{ item | string }}"', tag=TAG)),
+            "ping": write_playbook(tmp, "ping.yml", PING_LOOP),
+            "ping1": write_playbook(tmp, "ping1.yml", PING_ONCE),
+            "upload": write_playbook(tmp, "upload.yml", UPLOAD.substitute(tag=TAG)),
+        }
+        meter = ModuleMeter(tmp)
+
+        small_dir = os.path.join(tmp, "small")
+        os.mkdir(small_dir)
+        for index in range(args.images):
+            make_file(os.path.join(small_dir, "img-%02d.raw" % index), MIB)
+        bench_vars = {"bench_dir": small_dir, "count": args.images}
+
+        print("part 1: set-up, then %d rounds of imagecat / openstack.cloud / ping loops ..." % args.runs, flush=True)
+        setup_s = set_up_small_images(runner, books, bench_vars)
+        changed = part_loops(runner, books, bench_vars, args.runs)
+
+        print("part 2: a 1 GiB file, then %d rounds of curl / module uploads ..." % args.upload_runs, flush=True)
+        big_file = os.path.join(tmp, "big-1GiB.raw")
+        make_file(big_file, BIG_SIZE)
+        curl_times, uploads, kept = part_upload(runner, glance, owner, books, big_file, meter, args.upload_runs, made)
+
+        print("part 3: %d unchanged re-runs of the last upload task ..." % args.runs, flush=True)
+        reruns = part_rerun(runner, books, kept, big_file, meter, args.runs)
+
+        report(runner, args, visible, setup_s, changed, curl_times, uploads, reruns)
+    finally:
+        token = token_for("demo")
+        failed = delete_images(glance, token, set(made) | set(tagged_ids(glance, token, owner)))
+        left = sorted(set(failed) | set(tagged_ids(glance, token, owner)))
+        shutil.rmtree(tmp, ignore_errors=True)
+        print()
+        print("cleanup: %s; removed %s" % (
+            "could NOT delete %s" % ", ".join(left) if left else "no benchmark image left", tmp))
+    print("total runtime: %.1f min; load average (1 min) %.2f at the start, %.2f at the end, on %d CPUs"
+          % ((time.perf_counter() - began) / 60, load_start, os.getloadavg()[0], os.cpu_count()))
+
+
+if __name__ == "__main__":
+    main()
