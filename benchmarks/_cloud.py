@@ -6,6 +6,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -86,3 +87,30 @@ def peer_venv():
     with open(stamp, "wb") as handle:
         handle.write(wanted)
     return PEER_VENV
+
+
+def create_image(glance, token, body):
+    """POST one image whose body carries a client-chosen id, so a retry cannot make a duplicate.
+
+    409 means an earlier attempt landed; a 500 (SQLite "database is locked" on a loaded local
+    cloud) is retried a few times.
+    """
+    for attempt in range(6):
+        try:
+            return call("POST", glance + "/v2/images", token, body)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 409:
+                return None
+            if exc.code != 500 or attempt == 5:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None
+
+
+def delete_image(glance, token, image_id):
+    """Delete one image; returns its id when that failed (cleanup goes on), None otherwise."""
+    try:
+        call("DELETE", "%s/v2/images/%s" % (glance, image_id), token)
+    except urllib.error.HTTPError as exc:
+        return image_id if exc.code != 404 else None
+    return None

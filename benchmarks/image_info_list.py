@@ -13,13 +13,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, median_time, run_playbook, token_for  # noqa: E402
+from _cloud import REPO, call, cloud_facts, create_image, delete_image, median_time, run_playbook, token_for  # noqa: E402
 
 TAG = "imagecat-bench-list"
 
@@ -38,33 +36,13 @@ def seed(glance, token, count):
     missing = count - len(existing)
 
     def create(index):
-        # The local cloud's sqlite answers 500 "database is locked" to some concurrent
-        # writes; a client-chosen id makes the retry safe (409: the first try landed).
-        body = {"id": str(uuid.uuid4()), "name": "bench-list-%05d" % index, "disk_format": "raw",
-                "container_format": "bare", "tags": [TAG], "os_distro": "bench", "min_ram": 512}
-        for attempt in range(6):
-            try:
-                return call("POST", glance + "/v2/images", token, body)
-            except urllib.error.HTTPError as exc:
-                if exc.code == 409:
-                    return None
-                if exc.code != 500 or attempt == 5:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-        return None
+        create_image(glance, token, {
+            "id": str(uuid.uuid4()), "name": "bench-list-%05d" % index, "disk_format": "raw",
+            "container_format": "bare", "tags": [TAG], "os_distro": "bench", "min_ram": 512})
     if missing > 0:
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(create, range(len(existing), count)))
     return list_ids(glance, token)
-
-
-def delete(glance, token, image_id):
-    """Delete one image; return its id when that failed (cleanup goes on)."""
-    try:
-        call("DELETE", "%s/v2/images/%s" % (glance, image_id), token)
-    except urllib.error.HTTPError as exc:
-        return image_id if exc.code != 404 else None
-    return None
 
 
 def curl_listing(glance, token):
@@ -133,7 +111,7 @@ def main():
     finally:
         if not args.keep:
             with ThreadPoolExecutor(4) as pool:
-                failed = [image_id for image_id in pool.map(lambda i: delete(glance, token, i), ids) if image_id]
+                failed = [image_id for image_id in pool.map(lambda i: delete_image(glance, token, i), ids) if image_id]
             if failed:
                 print("warning: could not delete %d benchmark image(s): %s" % (len(failed), ", ".join(failed[:5])))
 

@@ -33,12 +33,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, median_time, peer_venv, token_for  # noqa: E402
+from _cloud import REPO, call, cloud_facts, create_image, delete_image, median_time, peer_venv, token_for  # noqa: E402
 
 TAG = "imagecat-bench-inventory"
 PAGE = 1000
@@ -64,20 +63,9 @@ def visible_count(glance, token):
 
 
 def create_one(glance, token, index):
-    """POST one image; the id is ours, so a retry after a lost answer cannot make a duplicate."""
-    body = {"id": str(uuid.uuid4()), "name": "bench-inv-%05d" % index, "disk_format": "qcow2",
-            "container_format": "bare", "tags": [TAG], "os_distro": "bench", "min_disk": 1}
-    for attempt in range(6):
-        try:
-            call("POST", glance + "/v2/images", token, body)
-            return
-        except urllib.error.HTTPError as exc:
-            if exc.code == 409:  # an earlier attempt did land
-                return
-            # The local cloud's sqlite answers 500 "database is locked" to some concurrent writes.
-            if exc.code != 500 or attempt == 5:
-                raise
-            time.sleep(0.2 * (attempt + 1))
+    create_image(glance, token, {
+        "id": str(uuid.uuid4()), "name": "bench-inv-%05d" % index, "disk_format": "qcow2",
+        "container_format": "bare", "tags": [TAG], "os_distro": "bench", "min_disk": 1})
 
 
 def seed(glance, token, count):
@@ -86,15 +74,6 @@ def seed(glance, token, count):
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda index: create_one(glance, token, index), range(have, count)))
     return tagged_ids(glance, token)
-
-
-def delete_one(glance, token, image_id):
-    """Delete one image; its id when that failed (cleanup goes on)."""
-    try:
-        call("DELETE", "%s/v2/images/%s" % (glance, image_id), token)
-    except urllib.error.HTTPError as exc:
-        return image_id if exc.code != 404 else None
-    return None
 
 
 def raw_listing(glance, token):
@@ -226,7 +205,7 @@ def main():
     finally:
         if not args.keep:
             with ThreadPoolExecutor(4) as pool:
-                failed = [i for i in pool.map(lambda image_id: delete_one(glance, token, image_id), ids) if i]
+                failed = [i for i in pool.map(lambda image_id: delete_image(glance, token, image_id), ids) if i]
             if failed:
                 print("warning: could not delete %d benchmark image(s): %s" % (len(failed), ", ".join(failed[:5])))
 
