@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 CLOUD_DIR = os.environ.get("IMAGECAT_CLOUD_DIR", os.path.join(REPO, ".local_cloud"))
@@ -89,17 +90,14 @@ def peer_venv():
     return PEER_VENV
 
 
-def create_image(glance, token, body):
-    """POST one image whose body carries a client-chosen id, so a retry cannot make a duplicate.
-
-    409 means an earlier attempt landed; a 500 (SQLite "database is locked" on a loaded local
-    cloud) is retried a few times.
-    """
+def write(method, url, token, body=None, ok_codes=()):
+    """A write request, retried on the local cloud's 500 "database is locked" (SQLite serialises
+    writes); an HTTP error in ok_codes returns None (409 on a create with our id: the first try landed)."""
     for attempt in range(6):
         try:
-            return call("POST", glance + "/v2/images", token, body)
+            return call(method, url, token, body)
         except urllib.error.HTTPError as exc:
-            if exc.code == 409:
+            if exc.code in ok_codes:
                 return None
             if exc.code != 500 or attempt == 5:
                 raise
@@ -107,10 +105,18 @@ def create_image(glance, token, body):
     return None
 
 
-def delete_image(glance, token, image_id):
-    """Delete one image; returns its id when that failed (cleanup goes on), None otherwise."""
-    try:
-        call("DELETE", "%s/v2/images/%s" % (glance, image_id), token)
-    except urllib.error.HTTPError as exc:
-        return image_id if exc.code != 404 else None
-    return None
+def create_image(glance, token, body):
+    """POST one image whose body carries a client-chosen id, so a retry cannot make a duplicate."""
+    return write("POST", glance + "/v2/images", token, body, ok_codes=(409,))
+
+
+def delete_images(glance, token, ids):
+    """Delete images, at most 4 at a time; returns the ids that could not be deleted."""
+    def delete(image_id):
+        try:
+            write("DELETE", "%s/v2/images/%s" % (glance, image_id), token, ok_codes=(404,))
+        except (urllib.error.URLError, OSError):
+            return image_id
+        return None
+    with ThreadPoolExecutor(4) as pool:
+        return [image_id for image_id in pool.map(delete, sorted(set(ids))) if image_id]

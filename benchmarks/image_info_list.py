@@ -17,7 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, create_image, delete_image, median_time, run_playbook, token_for  # noqa: E402
+from _cloud import REPO, call, cloud_facts, create_image, delete_images, median_time, run_playbook, token_for  # noqa: E402
 
 TAG = "imagecat-bench-list"
 
@@ -110,8 +110,7 @@ def main():
             book_s = median_time(args.runs, lambda: run_playbook(task_book, env))[0]
     finally:
         if not args.keep:
-            with ThreadPoolExecutor(4) as pool:
-                failed = [image_id for image_id in pool.map(lambda i: delete_image(glance, token, i), ids) if image_id]
+            failed = delete_images(glance, token, ids)
             if failed:
                 print("warning: could not delete %d benchmark image(s): %s" % (len(failed), ", ".join(failed[:5])))
 

@@ -35,10 +35,9 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, peer_venv, run_playbook, token_for  # noqa: E402
+from _cloud import REPO, call, cloud_facts, delete_images, peer_venv, run_playbook, token_for, write  # noqa: E402
 
 TAG = "imagecat-bench-image"
 MIB = 1024 * 1024
@@ -121,21 +120,6 @@ REQUEST_LINE = re.compile(r"\] ([A-Z]+) (\S+) => generated")
 
 # ---- the cloud, through its REST API --------------------------------------------------------
 
-def write(method, url, token, body=None, ok_codes=()):
-    """A write request, retried on the local cloud's 500 "database is locked" (SQLite serialises
-    writes); an HTTP error in ok_codes returns None (409 on a create with our id: the first try landed)."""
-    for attempt in range(6):
-        try:
-            return call(method, url, token, body)
-        except urllib.error.HTTPError as exc:
-            if exc.code in ok_codes:
-                return None
-            if exc.code != 500 or attempt == 5:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-    return None
-
-
 def list_images(glance, token, query):
     images, url = [], "%s/v2/images?limit=1000%s" % (glance, query)
     while url:
@@ -147,18 +131,6 @@ def list_images(glance, token, query):
 
 def tagged_ids(glance, token, owner):
     return [image["id"] for image in list_images(glance, token, "&tag=%s&owner=%s" % (TAG, owner))]
-
-
-def delete_images(glance, token, ids):
-    """Delete images, at most 4 at a time; returns the ids that could not be deleted."""
-    def delete(image_id):
-        try:
-            write("DELETE", "%s/v2/images/%s" % (glance, image_id), token, ok_codes=(404,))
-        except (urllib.error.URLError, OSError):
-            return image_id
-        return None
-    with ThreadPoolExecutor(4) as pool:
-        return [image_id for image_id in pool.map(delete, sorted(set(ids))) if image_id]
 
 
 def create_queued_image(glance, token, name):

@@ -37,7 +37,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, create_image, delete_image, median_time, peer_venv, token_for  # noqa: E402
+from _cloud import REPO, call, cloud_facts, create_image, delete_images, median_time, peer_venv, token_for  # noqa: E402
 
 TAG = "imagecat-bench-inventory"
 PAGE = 1000
@@ -204,8 +204,7 @@ def main():
                     raise SystemExit("%s saw %d images, expected %d" % (what, got, count))
     finally:
         if not args.keep:
-            with ThreadPoolExecutor(4) as pool:
-                failed = [i for i in pool.map(lambda image_id: delete_image(glance, token, image_id), ids) if i]
+            failed = delete_images(glance, token, ids)
             if failed:
                 print("warning: could not delete %d benchmark image(s): %s" % (len(failed), ", ".join(failed[:5])))
 
