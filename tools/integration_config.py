@@ -22,7 +22,7 @@ def main(source, target):
         # For targets that stop and start the cloud (image_interrupted).
         "local_cloud_command": "%s %s" % (sys.executable, cloud_py),
         "local_cloud_dir": facts["cloud_dir"],
-        "local_cloud_facts": source,
+        "local_cloud_facts": os.path.abspath(source),
     }
     with open(target, "w") as handle:
         handle.write("# Written by tools/integration_config.py from %s; do not edit.\n" % source)
