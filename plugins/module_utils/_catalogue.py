@@ -474,7 +474,7 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         after["protected"] = bool(wanted["protected"])
         step["body"] = body
         step["after"] = after
-        step["after_members"] = predicted_members([], step["add_members"], [])
+        step["after_members"] = predicted_members([], step["add_members"], []) if want_members is not None else None
         return step
 
     if image.get("status") in BUSY:

@@ -107,7 +107,8 @@ class CatalogueRun:
         for entry in self.entries:
             for member in entry["members"] or []:
                 if member not in resolved:
-                    resolved[member] = self.resolve_member(member) if self.resolve_member else member
+                    option = "images[%d] (%s) members" % (entry["index"], entry["name"])
+                    resolved[member] = self.resolve_member(member, option) if self.resolve_member else member
         return resolved
 
     def read_members(self, listed):

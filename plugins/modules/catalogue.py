@@ -234,7 +234,7 @@ class CatalogueModule(GlanceModule):
         entries = validate_catalogue(p["images"], p["keep_versions"], p["managed_tag"])
         run = CatalogueRun(self.connection, entries, p["managed_tag"], p["prune"], parallel=p["parallel"],
                            timeout=p["timeout"], hash_cache=hash_cache_path(p["hash_cache"]),
-                           resolve_member=lambda member: resolve_project(self.connection, member, "members"))
+                           resolve_member=lambda member, option: resolve_project(self.connection, member, option))
         run.prepare()
         if run.changed and not self.check_mode:
             run.apply()
