@@ -75,7 +75,7 @@ def _version_string(value, where):
         raise InputError("%s: version must be a string such as '2024.1'; got %s." % (where, json.dumps(value)))
     if isinstance(value, float):
         raise InputError("%s: version %r is a number, and YAML drops trailing zeros of numbers (1.10 is 1.1); "
-                         "quote it: version: \"%s\"." % (where, value, value))
+                         "quote the version as you mean it, for example version: \"1.10\"." % (where, value))
     text = str(value).strip()
     if not text:
         raise InputError("%s: version is empty." % where)

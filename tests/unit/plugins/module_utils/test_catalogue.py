@@ -63,7 +63,7 @@ def plan(images, listed, prune="none", keep_versions=None, members=None):
     ({"name": "u", "versions": [{"version": "1", "filename": "/f/1"}, {"version": "1", "filename": "/f/2"}]},
      "images[0] (u) versions[1] (1): version '1' is listed twice"),
     ({"name": "u", "versions": [{"version": 1.1, "filename": "/f/1"}]},
-     "quote it"),
+     "quote the version"),
     ({"name": "u", "versions": []}, "images[0] (u): versions is missing or empty"),
     ({"name": "u", "visibility": "secret", "versions": [{"version": "1", "filename": "/f/1"}]},
      "images[0] (u): visibility must be one of"),
