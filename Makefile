@@ -17,7 +17,7 @@ ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) OS_CLIENT_CONFIG_FILE=$(C
 
 help:
 	@echo "make demo        set up .venv and the local cloud, run playbooks/demo.yml"
-	@echo "make test        sanity + unit + integration tests (starts the local cloud)"
+	@echo "make test        sanity + unit + integration + molecule tests (starts the local cloud)"
 	@echo "make sanity | units | integration | molecule   one part of make test"
 	@echo "make cloud-up | cloud-down | cloud-status | cloud-env"
 	@echo "make bench | bench-image | bench-inventory | bench-catalogue   benchmarks/ against the local cloud"

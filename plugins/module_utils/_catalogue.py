@@ -12,6 +12,7 @@ out. The catalogue module feeds them what it read and applies what they return.
 from __future__ import annotations
 
 import json
+import os.path
 import re
 import uuid
 
@@ -38,7 +39,7 @@ PROP_SOURCE = PROPERTY_PREFIX + "source"
 PROP_CHECKSUM = PROPERTY_PREFIX + "checksum"
 
 ENTRY_KEYS = ("name", "versions", "disk_format", "container_format", "visibility", "protected", "min_disk",
-              "min_ram", "properties", "tags", "members", "keep_versions", "version_order")
+              "min_ram", "properties", "tags", "members", "keep_versions", "version_order", "base_dir")
 VERSION_KEYS = ("version", "filename", "uri", "import", "checksum", "properties")
 IMPORT_KEYS = ("method", "uri", "stores", "all_stores", "all_stores_must_succeed", "remote_region",
                "remote_image_id", "remote_service_interface")
@@ -164,7 +165,7 @@ def source_record(source):
     return "glance-download:%s/%s" % (source["remote_region"], source["remote_image_id"])
 
 
-def _version(value, index, entry, version_index):
+def _version(value, index, entry, version_index, base_dir=None):
     where = _where(index, entry, version_index)
     if not isinstance(value, dict):
         raise InputError("%s: a version must be a mapping with version and a data source (filename, uri or "
@@ -181,7 +182,10 @@ def _version(value, index, entry, version_index):
     if len(given) > 1:
         raise InputError("%s: give only one data source; got %s." % (where, " and ".join(given)))
     if given[0] == "filename":
-        source = {"kind": "file", "filename": str(value["filename"])}
+        filename = os.path.expanduser(str(value["filename"]))
+        if base_dir and not os.path.isabs(filename):
+            filename = os.path.join(base_dir, filename)
+        source = {"kind": "file", "filename": filename}
     elif given[0] == "uri":
         source = _import_source({"method": "web-download", "uri": value["uri"]}, where)
     else:
@@ -250,7 +254,8 @@ def validate_entry(value, index, keep_default=None):
     if not isinstance(versions, list) or not versions:
         raise InputError("%s: versions is missing or empty; give a list of versions, each with version and a "
                          "data source." % where)
-    entry["versions"] = [_version(item, index, value, number) for number, item in enumerate(versions)]
+    base_dir = os.path.expanduser(str(value["base_dir"])) if value.get("base_dir") else None
+    entry["versions"] = [_version(item, index, value, number, base_dir) for number, item in enumerate(versions)]
     seen = set()
     for number, version in enumerate(entry["versions"]):
         if version["version"] in seen:

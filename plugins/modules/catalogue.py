@@ -35,7 +35,8 @@ options:
         V(private), V(shared), V(community)), C(protected), C(min_disk), C(min_ram), C(properties) (a dict),
         C(tags) (the exact tags of its images besides O(managed_tag)), C(members) (project names or ids the
         images are shared with, exactly; implies visibility V(shared)), C(keep_versions) (overrides
-        O(keep_versions)) and C(version_order)."
+        O(keep_versions)), C(version_order) and C(base_dir) (the directory relative C(filename)s of the entry
+        are taken from; the M(imagecat.glance.catalogue) role sets it to the directory of the catalogue file)."
       - "C(version_order): V(listed) (default) takes the last version of the list as the newest; V(natural)
         sorts the versions, digit runs as numbers (C(1.10) after C(1.9))."
       - "A version has C(version) (a string; quote numbers such as C(\"1.10\")), exactly one data source

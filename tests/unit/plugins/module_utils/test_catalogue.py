@@ -277,3 +277,14 @@ def test_two_images_of_one_version_keep_the_older():
     assert by_key[("ubuntu", "2")]["id"] == "id-ubuntu-2" and [i["id"] for i in extra] == ["later"]
     steps, retired, clashes, items = plan([entry(versions=("2",))], [first, second], prune="delete")
     assert [(i["action"], i["id"]) for i in items] == [("delete", "later")]
+
+
+def test_relative_filenames_are_taken_from_base_dir():
+    images = [dict(entry(versions=("1",)), base_dir="/srv/catalogue"),
+              {"name": "abs", "base_dir": "/srv/catalogue", "versions": [{"version": "1", "filename": "/data/x.img"}]}]
+    entries = validate_catalogue(images)
+    assert entries[0]["versions"][0]["source"]["filename"] == "/f/1"
+    images[0]["versions"][0]["filename"] = "images/u-1.img"
+    entries = validate_catalogue(images)
+    assert entries[0]["versions"][0]["source"]["filename"] == "/srv/catalogue/images/u-1.img"
+    assert entries[1]["versions"][0]["source"]["filename"] == "/data/x.img"
