@@ -20,7 +20,7 @@ description:
     properties are managed; anything else is never changed, and one that uses a name of the catalogue is
     reported in RV(unmanaged).
   - "Idempotent and cheap when nothing changed: two paginated listings (Glance lists hidden images only
-    when asked for them alone), one members request per image whose entry declares O(images[].members),
+    when asked for them alone), one members request per image whose entry declares C(members),
     no write. Local files are compared by digest, cached by O(hash_cache), so an unchanged file is not read
     again."
   - Every entry is validated before anything is sent; an error names the entry (C(images[3] (ubuntu))), the
