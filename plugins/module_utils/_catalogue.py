@@ -394,11 +394,11 @@ def _classify(ops, wanted):
             kind = "update"
         if kind not in actions:
             actions.append(kind)
-    reasons = {"rename": "version %s is %s" % (wanted["version"], "the newest" if wanted.get("newest")
-                                                 else "no longer the newest"),
+    newest = "the newest" if wanted.get("newest") else "no longer the newest"
+    changed_fields = sorted({op["path"][1:] for op in ops if op["path"] != "/name"})
+    reasons = {"rename": "version %s is %s" % (wanted["version"], newest),
                "hide": "older versions are hidden from default image lists",
-               "update": "metadata differs: %s" % ", ".join(sorted({op["path"][1:] for op in ops
-                                                                     if op["path"] not in ("/name",)}))}
+               "update": "metadata differs: %s" % ", ".join(changed_fields)}
     return [(kind, reasons[kind]) for kind in actions]
 
 
@@ -589,10 +589,15 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
     desired = desired_images(entries, managed_tag)
     by_key, extra, unmanaged = index_images(listed, managed_tag)
     entries_by_name = {entry["name"]: entry for entry in entries}
-    steps = [plan_image(wanted, by_key.get(key), digest, (members or {}).get((by_key.get(key) or {}).get("id")),
+
+    def order(item):
+        # Catalogue order; within an entry the newest version first, so that its data comes first.
+        return item[1]["index"], not item[1]["newest"], item[0][1]
+
+    members = members or {}
+    steps = [plan_image(wanted, by_key.get(key), digest, members.get((by_key.get(key) or {}).get("id")),
                         resolved_members, scope, managed_tag)
-             for key, wanted in sorted(desired.items(), key=lambda item: (item[1]["index"], not item[1]["newest"],
-                                                                            item[0][1]))]
+             for key, wanted in sorted(desired.items(), key=order)]
     retired = [plan_retired(image, entries_by_name, prune) for key, image in sorted(by_key.items())
                if key not in desired]
     retired += [plan_retired(image, entries_by_name, prune, duplicate=True) for image in extra]

@@ -129,9 +129,9 @@ class CatalogueRun:
             self.entries, listed, self.managed_tag, self.prune, self.digest, members, resolved, self.scope)
         self.check_formats()
         for image in self.clashes:
-            self.warnings.append("image %s (%s) uses a name of the catalogue but is not managed by it (no %s tag or "
-                                 "no catalogue properties); left alone." % (image.get("name"), image["id"],
-                                                                              self.managed_tag))
+            self.warnings.append("image %s (%s) uses a name of the catalogue but is not managed by it (no %s tag "
+                                 "or no catalogue properties); left alone."
+                                 % (image.get("name"), image["id"], self.managed_tag))
         for step in self.retired:
             if step["blocked"]:
                 self.warnings.append("image %s (%s) is protected, so prune did not delete it: %s."

@@ -153,7 +153,8 @@ EXAMPLES = r"""
 RETURN = r"""
 plan:
   description:
-    - The actions of the run (in check mode: that the run would take), in order. Empty when nothing differs.
+    - "The actions of the run (in check mode: the actions the run would take), in order. Empty when nothing
+      differs."
     - "C(action) is one of V(create), V(upload), V(import), V(update), V(rename), V(hide), V(share),
       V(reactivate), V(deactivate), V(delete)."
   returned: always
@@ -185,8 +186,8 @@ plan:
        entry: ubuntu-24.04, version: "20260101", reason: version 20260101 is no longer the newest}
 images:
   description:
-    - The managed images after the run (in check mode: as they would be), in Glance's own shape, in catalogue
-      order; pruned images that were not deleted are included.
+    - "The managed images after the run (in check mode: as they would be), in Glance's own shape, in catalogue
+      order; pruned images that were not deleted are included."
   returned: always
   type: list
   elements: dict

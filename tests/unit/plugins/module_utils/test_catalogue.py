@@ -231,8 +231,8 @@ def test_a_changed_uri_fails_and_an_unchanged_one_is_not_fetched():
 
 def test_metadata_changes_are_one_update():
     listed = [glance_image("ubuntu", "2", min_disk=0), glance_image("ubuntu (1)", "1", hidden=True)]
-    steps, retired, clashes, items = plan([entry(min_disk=10, properties={"os_distro": "ubuntu"},
-                                                  tags=["lts"])], listed)
+    changed = entry(min_disk=10, properties={"os_distro": "ubuntu"}, tags=["lts"])
+    steps, retired, clashes, items = plan([changed], listed)
     assert [(i["action"], i["image"]) for i in items] == [("update", "ubuntu"), ("update", "ubuntu (1)")]
     assert sorted(op["path"] for op in steps[0]["ops"]) == ["/min_disk", "/os_distro", "/tags"]
     assert [op["value"] for op in steps[0]["ops"] if op["path"] == "/tags"] == [["lts", TAG]]
