@@ -12,15 +12,15 @@ ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) OS_CLIENT_CONFIG_FILE=$(C
 	ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
 	PATH=$(CURDIR)/$(BIN):$$PATH
 
-.PHONY: help venv demo test sanity units integration cloud-up cloud-down cloud-env cloud-status \
-	changelog-lint bench bench-image bench-inventory clean collection-link
+.PHONY: help venv demo test sanity units integration molecule cloud-up cloud-down cloud-env cloud-status \
+	changelog-lint bench bench-image bench-inventory bench-catalogue clean collection-link
 
 help:
 	@echo "make demo        set up .venv and the local cloud, run playbooks/demo.yml"
-	@echo "make test        sanity + unit + integration tests (starts the local cloud)"
-	@echo "make sanity | units | integration   one part of make test"
+	@echo "make test        sanity + unit + integration + molecule tests (starts the local cloud)"
+	@echo "make sanity | units | integration | molecule   one part of make test"
 	@echo "make cloud-up | cloud-down | cloud-status | cloud-env"
-	@echo "make bench | bench-image | bench-inventory   benchmarks/ against the local cloud"
+	@echo "make bench | bench-image | bench-inventory | bench-catalogue   benchmarks/ against the local cloud"
 
 # ---- environment ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -50,11 +50,12 @@ cloud-env:
 # ---- demo -----------------------------------------------------------------------------
 demo: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/demo.yml
+	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/demo_catalogue.yml
 	$(ANSIBLE_ENV) ANSIBLE_INVENTORY_ENABLED=imagecat.glance.images \
 		$(BIN)/ansible-inventory -i playbooks/demo_inventory/demo.glance_images.yml --graph
 
 # ---- tests ----------------------------------------------------------------------------
-test: sanity units integration
+test: sanity units integration molecule
 
 sanity: venv changelog-lint
 	tools/ansible_test.sh sanity --venv --python 3.11
@@ -73,6 +74,11 @@ integration: venv
 	tools/ansible_test.sh integration --python 3.11 $(INTEGRATION_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(CLOUD) down; fi; exit $$rc
 
+# The catalogue role's scenario (extensions/molecule/catalogue). Its create step starts the local
+# cloud when it is not running, and its destroy step stops it again in that case.
+molecule: venv collection-link
+	$(ANSIBLE_ENV) $(BIN)/molecule test -s catalogue
+
 bench: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_info_list.py
 
@@ -81,6 +87,9 @@ bench-image: venv collection-link cloud-up
 
 bench-inventory: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/inventory_list.py
+
+bench-catalogue: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/catalogue.py
 
 clean:
 	rm -rf .cache tests/output

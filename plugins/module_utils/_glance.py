@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -97,6 +98,13 @@ class GlanceClient:
         self.sleep = sleep
         # keystoneauth1's connection exceptions, passed in so this file needs no import.
         self.connection_errors = tuple(connection_errors)
+        # Requests sent, by method (retries included): modules report them to prove idempotence.
+        self.request_counts = {}
+        self._count_lock = threading.Lock()
+
+    def count_request(self, method):
+        with self._count_lock:
+            self.request_counts[method] = self.request_counts.get(method, 0) + 1
 
     # -- low level ---------------------------------------------------------
     def url(self, path):
@@ -128,6 +136,7 @@ class GlanceClient:
         delays = backoff_delays(self.retries) if retry else []
         attempt = 0
         while True:
+            self.count_request(method)
             try:
                 response = self.session.request(url, method, **kwargs)
             except self.connection_errors as exc:

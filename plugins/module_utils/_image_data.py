@@ -29,6 +29,13 @@ CACHE_ENTRIES = 2000
 HASH_BACKLOG = 8
 
 
+def hash_cache_path(value):
+    """The hash_cache option -> a path, or None when the cache is off (false, no, off, empty)."""
+    if value is None or value is False or str(value).lower() in ("", "false", "no", "off", "0"):
+        return None
+    return str(value)
+
+
 def check_file(path):
     """Refuse a missing, special or unreadable file before anything is sent; returns its stat."""
     try:

@@ -234,6 +234,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_data import
     HashingReader,
     check_file,
     file_digests,
+    hash_cache_path,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
     apply_patch,
@@ -272,12 +273,6 @@ TRANSITIONAL = ("saving", "uploading", "importing")
 DISCARD_SECONDS = 30
 # Metadata a replacement image takes over from the image it replaces.
 CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", "min_disk", "min_ram")
-
-
-def _hash_cache_path(value):
-    if value is None or value is False or str(value).lower() in ("", "false", "no", "off", "0"):
-        return None
-    return str(value)
 
 
 class ImageModule(GlanceModule):
@@ -321,7 +316,7 @@ class ImageModule(GlanceModule):
                 raise InputError("%s must be 0 or more." % option)
         if p["filename"]:
             check_file(p["filename"])
-        self.cache = DigestCache(_hash_cache_path(p["hash_cache"]))
+        self.cache = DigestCache(hash_cache_path(p["hash_cache"]))
         self.warnings = []
         self.local = None
         self.owner_id = resolve_project(self.connection, p["owner"], "owner") if p["owner"] else None

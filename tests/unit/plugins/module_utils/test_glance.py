@@ -145,3 +145,11 @@ def test_parse_version_sorts_numerically():
 
 def test_clean_error_message():
     assert clean_error_message("a<br /><br />\nb\n\n") == "a b"
+
+
+def test_requests_are_counted_by_method_retries_included():
+    client = make_client(scripted(FakeResponse(503, text="busy"), FakeResponse(200, {"images": []}),
+                                  FakeResponse(200, [])))[0]
+    client.get_json("/v2/images")
+    client.request("PATCH", "/v2/images/1", json_body=[], expected=(200,))
+    assert client.request_counts == {"GET": 2, "PATCH": 1}

@@ -1,0 +1,325 @@
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to imagecat.glance: one reconciliation of a catalogue against Glance.
+
+Reads what the plan needs (two paginated listings of the project's images -- Glance lists
+hidden images only when asked for them alone -- plus the members of images whose entry
+declares members), lets ``_catalogue`` plan, then applies only the writes the plan holds:
+data first (in parallel), then metadata and sharing, then pruning.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
+    BUSY,
+    PROP_ENTRY,
+    catalogue_image_id,
+    entries_with_members,
+    image_diff,
+    kept_versions,
+    plan_catalogue,
+    plan_items,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
+    DigestCache,
+    HashingReader,
+    check_file,
+    file_digests,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._images import (
+    InputError,
+    allowed_values,
+    create_image,
+    delete_image,
+    list_images,
+    set_active,
+    update_image,
+    upload_data,
+    wait_for_image,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import start_import, wait_for_import
+from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
+
+DEFAULT_HASH = "sha512"
+# Ids tried for one version when earlier ones belonged to images that were deleted.
+MAX_ID_ATTEMPTS = 50
+COUNTED_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+
+
+class CatalogueRun:
+    """One run: ``prepare()`` reads and plans (no write), ``apply()`` writes, ``result()`` reports."""
+
+    def __init__(self, connection, entries, managed_tag, prune, parallel=2, timeout=900, hash_cache=None,
+                 resolve_member=None):
+        self.connection = connection
+        self.client = connection.client
+        self.entries = entries
+        self.managed_tag = managed_tag
+        self.prune = prune
+        self.parallel = max(1, parallel)
+        self.timeout = timeout
+        self.cache = DigestCache(hash_cache)
+        self.cache_lock = threading.Lock()
+        self.resolve_member = resolve_member
+        self.warnings = []
+        # The client may be shared by several runs (the items of a loop run in one process).
+        self.counts_before = dict(self.client.request_counts)
+
+    # ---- reading and planning ----------------------------------------------------------------
+    def digest(self, filename, algorithm):
+        with self.cache_lock:
+            return file_digests(filename, [algorithm], self.cache)[algorithm]
+
+    def check_files(self):
+        """Every file of a version to keep exists and matches its declared checksum (no request)."""
+        for entry in self.entries:
+            for version in kept_versions(entry)[0]:
+                source = version["source"]
+                if source["kind"] != "file":
+                    continue
+                where = "images[%d] (%s) version %s" % (entry["index"], entry["name"], version["version"])
+                try:
+                    check_file(source["filename"])
+                except InputError as error:
+                    raise InputError("%s: %s" % (where, error.message))
+                if version["checksum"]:
+                    algorithm, expected = version["checksum"]
+                    actual = self.digest(source["filename"], algorithm)
+                    if actual != expected:
+                        raise InputError("%s: checksum: %s of %s is %s, not the declared %s; nothing was changed."
+                                         % (where, algorithm, source["filename"], actual, expected))
+
+    def list_project_images(self):
+        owner = self.connection.project_id()
+        query = [("owner", owner)] if owner else []
+        self.scope = owner or self.client.root
+        images = {}
+        for hidden in ("false", "true"):
+            for image in list_images(self.client, query + [("os_hidden", hidden)]):
+                images[image["id"]] = image
+        return list(images.values())
+
+    def resolve_members(self):
+        resolved = {}
+        for entry in self.entries:
+            for member in entry["members"] or []:
+                if member not in resolved:
+                    option = "images[%d] (%s) members" % (entry["index"], entry["name"])
+                    resolved[member] = self.resolve_member(member, option) if self.resolve_member else member
+        return resolved
+
+    def read_members(self, listed):
+        """Members of the managed images whose entry declares members (one request each, in parallel)."""
+        wanted = entries_with_members(self.entries)
+        ids = [image["id"] for image in listed
+               if image.get(PROP_ENTRY) in wanted and self.managed_tag in (image.get("tags") or [])
+               and image.get("visibility") == "shared"]
+        with ThreadPoolExecutor(self.parallel) as pool:
+            return dict(zip(ids, pool.map(lambda image_id: list_members(self.client, image_id), ids)))
+
+    def prepare(self):
+        self.check_files()
+        resolved = self.resolve_members()
+        listed = self.list_project_images()
+        members = self.read_members(listed)
+        self.steps, self.retired, self.clashes = plan_catalogue(
+            self.entries, listed, self.managed_tag, self.prune, self.digest, members, resolved, self.scope)
+        self.check_formats()
+        for image in self.clashes:
+            self.warnings.append("image %s (%s) uses a name of the catalogue but is not managed by it (no %s tag "
+                                 "or no catalogue properties); left alone."
+                                 % (image.get("name"), image["id"], self.managed_tag))
+        for step in self.retired:
+            if step["blocked"]:
+                self.warnings.append("image %s (%s) is protected, so prune did not delete it: %s."
+                                     % (step["image"].get("name"), step["image"]["id"], step["blocked"]["reason"]))
+
+    def check_formats(self):
+        """Formats of entries that create images, against the cloud's schema (before any write)."""
+        creating = {step["wanted"]["entry"] for step in self.steps if step["create"]}
+        for entry in self.entries:
+            if entry["name"] not in creating:
+                continue
+            for field in ("disk_format", "container_format"):
+                value = entry["fields"].get(field)
+                if value is None:
+                    raise InputError("images[%d] (%s): %s is needed to create its images."
+                                     % (entry["index"], entry["name"], field))
+                allowed = allowed_values(self.client, field)
+                if allowed and value not in allowed:
+                    raise InputError("images[%d] (%s): %s '%s' is not one of this cloud's formats: %s."
+                                     % (entry["index"], entry["name"], field, value, ", ".join(allowed)))
+
+    @property
+    def changed(self):
+        return bool(plan_items(self.steps, self.retired))
+
+    # ---- writing -----------------------------------------------------------------------------
+    def apply(self):
+        """Data first (new and empty images, in parallel), then metadata and sharing, then pruning."""
+        data_steps = [s for s in self.steps if s["actions"] and (s["create"] or s["data"])]
+        other_steps = [s for s in self.steps if s["actions"] and not (s["create"] or s["data"])]
+        waits = [s for s in self.steps if s["wait"] and not s["actions"]]
+        self.run_all(self.apply_step, data_steps + waits)
+        self.run_all(self.apply_step, other_steps)
+        self.run_all(self.apply_retired, [s for s in self.retired if s["actions"]])
+
+    def run_all(self, func, steps):
+        if not steps:
+            return
+        with ThreadPoolExecutor(self.parallel) as pool:
+            futures = [pool.submit(func, step) for step in steps]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            first = errors[0]
+            if len(errors) > 1 and isinstance(first, GlanceError):
+                first.message += " (and %d more failed step(s) in this run)" % (len(errors) - 1)
+            raise first
+
+    def apply_step(self, step):
+        image = step["image"]
+        wanted = step["wanted"]
+        if step["recreate"]:
+            delete_image(self.client, image["id"])
+        if step["create"]:
+            image = self.create(step)
+        if step["wait"] or image.get("status") in BUSY:
+            image = self.wait_for_data(image)
+        if step["data"] and image.get("status") == "queued":
+            image = self.put_data(image, wanted)
+        if step["ops"]:
+            image = update_image(self.client, image["id"], step["ops"])
+        if step["protect"] and not image.get("protected"):
+            image = update_image(self.client, image["id"], [{"op": "replace", "path": "/protected", "value": True}])
+        if step["reactivate"]:
+            set_active(self.client, image["id"], True)
+            image = dict(image, status="active")
+        for member_id in step["remove_members"]:
+            remove_member(self.client, image["id"], member_id)
+        for member_id in step["add_members"]:
+            add_member(self.client, image["id"], member_id)
+        step["result"] = image
+
+    def create(self, step):
+        """POST with the version's deterministic id; a 409 means a concurrent run created it first."""
+        wanted = step["wanted"]
+        body = dict(step["body"])
+        for attempt in range(MAX_ID_ATTEMPTS):
+            body["id"] = catalogue_image_id(self.scope, self.managed_tag, wanted["entry"], wanted["version"], attempt)
+            try:
+                return create_image(self.client, body)
+            except InputError:
+                # That id belonged to an image of this version that was deleted: the next one.
+                continue
+        raise GlanceError("images[%d] (%s) version %s: the first %d ids of this version all belonged to deleted "
+                          "images; change managed_tag or the version." % (wanted["index"], wanted["entry"],
+                                                                          wanted["version"], MAX_ID_ATTEMPTS))
+
+    def wait_for_data(self, image):
+        image = wait_for_image(self.client, image["id"], lambda i: i.get("status") not in BUSY, self.timeout)
+        return image
+
+    def put_data(self, image, wanted):
+        source = wanted["source"]
+        if source["kind"] == "import":
+            start_import(
+                self.client, image["id"], source["method"], uri=source["uri"], stores=source["stores"],
+                all_stores=source["all_stores"], all_stores_must_succeed=source["all_stores_must_succeed"],
+                remote_region=source["remote_region"], remote_image_id=source["remote_image_id"],
+                remote_service_interface=source["remote_service_interface"])
+            image = wait_for_import(self.client, image["id"], self.timeout, stores=source["stores"])
+            self.verify(image, wanted, sent=None)
+            return image
+        algorithms = sorted({DEFAULT_HASH, image.get("os_hash_algo") or DEFAULT_HASH}
+                            | ({wanted["checksum"][0]} if wanted["checksum"] else set()))
+        reader = HashingReader(source["filename"], algorithms)
+        try:
+            upload_data(self.client, image["id"], reader)
+        except GlanceError as error:
+            if error.status != 409:
+                raise
+            # Another run of the catalogue is uploading the same version: its data will do.
+            image = wait_for_image(self.client, image["id"], lambda i: i.get("status") not in BUSY + ("queued",),
+                                   self.timeout)
+            self.verify(image, wanted, sent=None)
+            return image
+        finally:
+            reader.close()
+        sent = reader.digests()
+        with self.cache_lock:
+            self.cache.put(reader.key, sent)
+        image = wait_for_image(self.client, image["id"], lambda i: i.get("status") in ("active", "killed", "queued"),
+                               self.timeout)
+        if image.get("status") != "active":
+            raise GlanceError("image %s went to status %s after the upload" % (image["id"], image.get("status")))
+        self.verify(image, wanted, sent)
+        return image
+
+    def verify(self, image, wanted, sent):
+        """What Glance stored against what was sent and the declared checksum."""
+        where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+        if image.get("status") != "active":
+            raise GlanceError("%s: image %s is %s, not active." % (where, image["id"], image.get("status")))
+        algo, stored = image.get("os_hash_algo"), image.get("os_hash_value")
+        if sent and algo in sent and sent[algo] != stored:
+            raise GlanceError("%s: Glance stored %s %s for image %s, but %s was sent; the upload was corrupted."
+                              % (where, algo, stored, image["id"], sent[algo]))
+        if wanted["checksum"]:
+            expected_algo, expected = wanted["checksum"]
+            actual = stored if expected_algo == algo else (sent or {}).get(expected_algo)
+            if actual is None and expected_algo == "md5":
+                actual = image.get("checksum")
+            if actual is not None and actual != expected:
+                raise GlanceError("%s: image %s has %s %s, not the declared checksum %s."
+                                  % (where, image["id"], expected_algo, actual, expected))
+
+    def apply_retired(self, step):
+        image = step["image"]
+        if step["ops"]:
+            image = update_image(self.client, image["id"], step["ops"])
+        if step["deactivate"]:
+            set_active(self.client, image["id"], False)
+            image = dict(image, status="deactivated")
+        if step["delete"]:
+            delete_image(self.client, image["id"])
+            return
+        step["result"] = image
+
+    # ---- reporting ---------------------------------------------------------------------------
+    def images(self, predicted):
+        """The managed images after the run (or as they would be), in catalogue order."""
+        result = []
+        for step in list(self.steps) + list(self.retired):
+            if step.get("after") is None:
+                continue
+            result.append(step["after"] if predicted else step.get("result") or step["image"])
+        order = {entry["name"]: entry["index"] for entry in self.entries}
+        return sorted(result, key=lambda i: (order.get(i.get(PROP_ENTRY), len(order)), i.get(PROP_ENTRY) or "",
+                                             i.get("os_hidden", False), i.get("name") or ""))
+
+    def diffs(self):
+        return [image_diff(step) for step in list(self.steps) + list(self.retired) if step["actions"]]
+
+    def report(self, predicted):
+        counts = dict((method, 0) for method in COUNTED_METHODS)
+        for method, count in self.client.request_counts.items():
+            counts[method] = count - self.counts_before.get(method, 0)
+        superseded = []
+        for step in self.retired:
+            done = [a["action"] for a in step["actions"] if a["action"] in ("hide", "deactivate", "delete")]
+            superseded.append(dict(step["candidate"], pruned=done[0] if done else
+                                   ("blocked: protected" if step["blocked"] else "none")))
+        return dict(
+            changed=self.changed,
+            plan=plan_items(self.steps, self.retired),
+            images=self.images(predicted),
+            superseded=superseded,
+            unmanaged=[{"image": i.get("name"), "id": i["id"], "reason": "same name as a catalogue image, but no "
+                        "%s tag or no catalogue properties: left alone" % self.managed_tag} for i in self.clashes],
+            api_requests=counts,
+        )

@@ -1,0 +1,256 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: catalogue
+short_description: Reconcile a whole image catalogue, with versions, rotation and pruning, in one task
+version_added: 0.1.0
+description:
+  - Keeps the images of one project in the state a catalogue declares (typically YAML kept in git and
+    applied on every merge). One task lists the project's images, plans, and sends only the writes the plan
+    needs; with C(--check --diff) it shows the true plan and changes nothing.
+  - Each entry of O(images) is an image name with its metadata and a list of versions. The newest version
+    carries the plain name; older kept versions are named C(<name> (<version>)) and hidden (C(os_hidden)).
+  - Every image the catalogue makes carries the O(managed_tag) tag and the properties
+    C(imagecat_catalogue_entry) and C(imagecat_catalogue_version). Only images with the tag and both
+    properties are managed; anything else is never changed, and one that uses a name of the catalogue is
+    reported in RV(unmanaged).
+  - "Idempotent and cheap when nothing changed: two paginated listings (Glance lists hidden images only
+    when asked for them alone), one members request per image whose entry declares C(members),
+    no write. Local files are compared by digest, cached by O(hash_cache), so an unchanged file is not read
+    again."
+  - Every entry is validated before anything is sent; an error names the entry (C(images[3] (ubuntu))), the
+    version and the key.
+author:
+  - imagecat.glance maintainers (@imagecat)
+options:
+  images:
+    description:
+      - "The catalogue: a list of entries. An entry has the keys C(name) (required), C(versions) (required),
+        C(disk_format) and C(container_format) (required to create images), C(visibility) (V(public),
+        V(private), V(shared), V(community)), C(protected), C(min_disk), C(min_ram), C(properties) (a dict),
+        C(tags) (the exact tags of its images besides O(managed_tag)), C(members) (project names or ids the
+        images are shared with, exactly; implies visibility V(shared)), C(keep_versions) (overrides
+        O(keep_versions)), C(version_order) and C(base_dir) (the directory relative C(filename)s of the entry
+        are taken from; the M(imagecat.glance.catalogue) role sets it to the directory of the catalogue file)."
+      - "C(version_order): V(listed) (default) takes the last version of the list as the newest; V(natural)
+        sorts the versions, digit runs as numbers (C(1.10) after C(1.9))."
+      - "A version has C(version) (a string; quote numbers such as C(\"1.10\")), exactly one data source
+        - C(filename) (a local file, uploaded), C(uri) (imported by web-download) or C(import) (import options
+        C(method) V(web-download) or V(glance-download), C(uri), C(stores), C(all_stores),
+        C(all_stores_must_succeed), C(remote_region), C(remote_image_id), C(remote_service_interface)) -
+        and optionally C(checksum) (C(<algorithm>:<hex>), checked before upload and against Glance) and
+        C(properties) (added to the entry's)."
+      - A version's data never changes. A file whose digest differs from its image's, or a changed C(uri),
+        fails the task before any write, naming the entry and version; declare a new version instead.
+      - "Tags: without C(tags) in the entry, tags set by others are left alone. Properties are added and
+        updated, never removed. Members are managed only for entries that declare C(members)."
+    type: list
+    elements: dict
+    default: []
+  managed_tag:
+    description:
+      - The tag that marks the images this catalogue owns. Use one tag per catalogue when several
+        catalogues share a project.
+    type: str
+    default: imagecat-managed
+  keep_versions:
+    description:
+      - How many versions of each entry to keep (the newest ones), unless the entry sets C(keep_versions).
+        Declared versions beyond it are not created, and their existing images are pruned by O(prune).
+        Unset, every declared version is kept.
+    type: int
+  prune:
+    description:
+      - What to do with managed images that are superseded beyond C(keep_versions), or whose version or entry is
+        no longer declared.
+      - V(none) leaves them as they are, V(hide) hides them, V(deactivate) deactivates them, V(delete) deletes
+        them; a protected image is never deleted (it is reported in RV(superseded) and as a warning).
+      - Whatever the policy, such an image of a declared entry that still has the plain name is renamed
+        C(<name> (<version>)), so the plain name always means the newest version.
+      - Images without O(managed_tag) are never pruned.
+    type: str
+    choices: [none, hide, deactivate, delete]
+    default: none
+  parallel:
+    description: How many images are uploaded, imported or changed at the same time.
+    type: int
+    default: 2
+  timeout:
+    description: Seconds to wait for each upload or import to finish.
+    type: int
+    default: 900
+  hash_cache:
+    description:
+      - File that caches digests of local files by path, device, inode, size and modification time,
+        so an unchanged file is not read again. V(false) turns the cache off.
+    type: raw
+    default: ~/.cache/imagecat.glance/digests.json
+notes:
+  - "Two runs of the same catalogue at the same moment do not make duplicates: a version's image is created
+    with an id derived from the project, O(managed_tag), the entry name and the version, so the second
+    create gets 409 and carries on with the image the first made."
+  - "Order of writes: new data first (the new newest version appears with the plain name), then renames, hiding
+    and sharing of existing images, then pruning. For a moment two images may carry the plain name."
+  - Members are compared with one request per image of an entry that declares C(members); entries without
+    C(members) cost no request for sharing.
+seealso:
+  - module: imagecat.glance.image
+  - module: imagecat.glance.image_member
+extends_documentation_fragment:
+  - imagecat.glance.connection
+  - imagecat.glance.attributes
+  - imagecat.glance.attributes.ACTIONS
+"""
+
+EXAMPLES = r"""
+- name: Apply the catalogue kept in git (prune what it no longer declares)
+  imagecat.glance.catalogue:
+    cloud: mycloud
+    keep_versions: 2
+    prune: delete
+    images:
+      - name: ubuntu-24.04
+        disk_format: qcow2
+        container_format: bare
+        min_disk: 10
+        properties:
+          os_distro: ubuntu
+          os_version: "24.04"
+        tags: [lts]
+        members: [3e7352b2df5a471c8712fca260089244]
+        versions:
+          - version: "20260101"
+            filename: /srv/images/noble-20260101.img
+          - version: "20260201"
+            filename: /srv/images/noble-20260201.img
+            checksum: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+      - name: cirros
+        disk_format: qcow2
+        container_format: bare
+        versions:
+          - version: "0.6.3"
+            uri: https://download.cirros-cloud.net/0.6.3/cirros-0.6.3-x86_64-disk.img
+
+- name: Show the plan without changing anything
+  imagecat.glance.catalogue:
+    cloud: mycloud
+    images: "{{ catalogue.images }}"
+    prune: delete
+  check_mode: true
+  diff: true
+  register: plan
+
+- name: One line per planned action
+  ansible.builtin.debug:
+    msg: "{{ plan.plan | map(attribute='action') | zip(plan.plan | map(attribute='image')) | map('join', ' ') | list }}"
+"""
+
+RETURN = r"""
+plan:
+  description:
+    - "The actions of the run (in check mode: the actions the run would take), in order. Empty when nothing
+      differs."
+    - "C(action) is one of V(create), V(upload), V(import), V(update), V(rename), V(hide), V(share),
+      V(reactivate), V(deactivate), V(delete)."
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    action:
+      description: What is done.
+      type: str
+    image:
+      description: The image's name (after a rename, the new name).
+      type: str
+    id:
+      description: The image's id (for a create, the id it is created with).
+      type: str
+    entry:
+      description: The catalogue entry.
+      type: str
+    version:
+      description: The version.
+      type: str
+    reason:
+      description: Why.
+      type: str
+  sample:
+    - {action: create, image: ubuntu-24.04, id: 0d5d3f5c-7c38-5a3e-9f83-2f1f0a0e8a11, entry: ubuntu-24.04,
+       version: "20260201", reason: version 20260201 of entry ubuntu-24.04 is declared and has no image}
+    - {action: rename, image: ubuntu-24.04 (20260101), id: 6a1e7a0e-2f9e-4c55-9a51-5e2cbd1d9f02,
+       entry: ubuntu-24.04, version: "20260101", reason: version 20260101 is no longer the newest}
+images:
+  description:
+    - "The managed images after the run (in check mode: as they would be), in Glance's own shape, in catalogue
+      order; pruned images that were not deleted are included."
+  returned: always
+  type: list
+  elements: dict
+superseded:
+  description: Managed images the catalogue no longer wants, with the reason and what prune did (C(pruned)).
+  returned: always
+  type: list
+  elements: dict
+unmanaged:
+  description: Images without the managed tag (or catalogue properties) that use a name of the catalogue; left alone.
+  returned: always
+  type: list
+  elements: dict
+api_requests:
+  description:
+    - Requests this task sent to the Image service, by HTTP method (retries included; Keystone's are not
+      counted). An unchanged run has only C(GET).
+  returned: always
+  type: dict
+  sample: {GET: 2, POST: 0, PATCH: 0, PUT: 0, DELETE: 0}
+"""
+
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import PRUNE_POLICIES, validate_catalogue
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import CatalogueRun
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import hash_cache_path
+from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
+from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
+
+
+class CatalogueModule(GlanceModule):
+    argument_spec = dict(
+        images=dict(type="list", elements="dict", default=[]),
+        managed_tag=dict(type="str", default="imagecat-managed"),
+        keep_versions=dict(type="int"),
+        prune=dict(type="str", default="none", choices=list(PRUNE_POLICIES)),
+        parallel=dict(type="int", default=2),
+        timeout=dict(type="int", default=900),
+        hash_cache=dict(type="raw", default="~/.cache/imagecat.glance/digests.json"),
+    )
+
+    def run(self):
+        p = self.params
+        if p["parallel"] < 1:
+            raise InputError("parallel must be 1 or more.")
+        entries = validate_catalogue(p["images"], p["keep_versions"], p["managed_tag"])
+        run = CatalogueRun(self.connection, entries, p["managed_tag"], p["prune"], parallel=p["parallel"],
+                           timeout=p["timeout"], hash_cache=hash_cache_path(p["hash_cache"]),
+                           resolve_member=lambda member, option: resolve_project(self.connection, member, option))
+        run.prepare()
+        if run.changed and not self.check_mode:
+            run.apply()
+        for warning in run.warnings:
+            self.module.warn(warning)
+        result = run.report(predicted=self.check_mode)
+        if self.module._diff:
+            result["diff"] = run.diffs()
+        return result
+
+
+def main():
+    CatalogueModule.execute()
+
+
+if __name__ == "__main__":
+    main()

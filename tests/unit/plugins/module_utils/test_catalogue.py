@@ -1,0 +1,290 @@
+"""The catalogue's planning: validation, desired images, rotation, pruning (no HTTP)."""
+
+import pytest
+
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
+    PROP_ENTRY,
+    PROP_SOURCE,
+    PROP_VERSION,
+    catalogue_image_id,
+    desired_images,
+    image_diff,
+    index_images,
+    natural_key,
+    plan_catalogue,
+    plan_items,
+    validate_catalogue,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+
+TAG = "imagecat-managed"
+DIGESTS = {"/f/1": "a" * 128, "/f/2": "b" * 128, "/f/3": "c" * 128}
+
+
+def digest(filename, algorithm):
+    assert algorithm == "sha512"
+    return DIGESTS[filename]
+
+
+def entry(name="ubuntu", versions=("1", "2"), **more):
+    value = {"name": name, "disk_format": "raw", "container_format": "bare",
+             "versions": [{"version": v, "filename": "/f/%s" % v} for v in versions]}
+    value.update(more)
+    return value
+
+
+def glance_image(name, version, entry_name="ubuntu", hidden=False, status="active", digest_hex=None, **more):
+    image = {"id": "id-%s-%s" % (entry_name, version), "name": name, "status": status, "visibility": "shared",
+             "protected": False, "os_hidden": hidden, "min_disk": 0, "min_ram": 0, "disk_format": "raw",
+             "container_format": "bare", "tags": [TAG], "os_hash_algo": "sha512",
+             "os_hash_value": digest_hex or DIGESTS.get("/f/%s" % version), "created_at": "2026-01-0%sT00:00:00Z" % version,
+             PROP_ENTRY: entry_name, PROP_VERSION: version}
+    image.update(more)
+    return image
+
+
+def plan(images, listed, prune="none", keep_versions=None, members=None):
+    entries = validate_catalogue(images, keep_versions, TAG)
+    steps, retired, clashes = plan_catalogue(entries, listed, TAG, prune, digest, members, scope="p1")
+    return steps, retired, clashes, plan_items(steps, retired)
+
+
+# ---- validation ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad, message", [
+    ({"name": "u", "versions": [{"version": "1", "filename": "/f/1"}], "disk_fromat": "raw"},
+     "images[0] (u): unknown key 'disk_fromat'"),
+    ({"name": "u", "versions": [{"version": "1"}]},
+     "images[0] (u) versions[0] (1): no data source"),
+    ({"name": "u", "versions": [{"version": "1", "filename": "/f/1", "uri": "http://x/y"}]},
+     "give only one data source; got filename and uri"),
+    ({"name": "u", "versions": [{"version": "1", "filenme": "/f/1"}]},
+     "images[0] (u) versions[0] (1): unknown key 'filenme'"),
+    ({"name": "u", "versions": [{"version": "1", "filename": "/f/1"}, {"version": "1", "filename": "/f/2"}]},
+     "images[0] (u) versions[1] (1): version '1' is listed twice"),
+    ({"name": "u", "versions": [{"version": 1.1, "filename": "/f/1"}]},
+     "quote the version"),
+    ({"name": "u", "versions": []}, "images[0] (u): versions is missing or empty"),
+    ({"name": "u", "visibility": "secret", "versions": [{"version": "1", "filename": "/f/1"}]},
+     "images[0] (u): visibility must be one of"),
+    ({"name": "u", "visibility": "private", "members": ["p"], "versions": [{"version": "1", "filename": "/f/1"}]},
+     "members need visibility shared"),
+    ({"name": "u", "properties": {"imagecat_catalogue_entry": "x"}, "versions": [{"version": "1", "filename": "/f/1"}]},
+     "written by the catalogue itself"),
+    ({"name": "u", "properties": {"os_glance_x": "1"}, "versions": [{"version": "1", "filename": "/f/1"}]},
+     "images[0] (u): properties.os_glance_x"),
+    ({"name": "u", "versions": [{"version": "1", "filename": "/f/1", "checksum": "sha256:zz"}]},
+     "images[0] (u) versions[0] (1): checksum"),
+    ({"name": "u", "versions": [{"version": "1", "import": {"method": "glance-direct"}}]},
+     "import.method must be one of web-download, glance-download"),
+    ({"name": "u", "versions": [{"version": "1", "import": {"method": "glance-download", "remote_region": "R"}}]},
+     "import.remote_image_id is needed"),
+    ({"name": "u", "keep_versions": 0, "versions": [{"version": "1", "filename": "/f/1"}]},
+     "keep_versions must be 1 or more"),
+    ({"versions": [{"version": "1", "filename": "/f/1"}]}, "images[0]: name is missing"),
+])
+def test_bad_entries_name_the_entry_and_key(bad, message):
+    with pytest.raises(InputError) as caught:
+        validate_catalogue([entry("ok", ("1",)), bad][1:])
+    assert message in caught.value.message
+
+
+def test_a_duplicate_name_names_both_entries():
+    with pytest.raises(InputError) as caught:
+        validate_catalogue([entry("u"), entry("v"), entry("u")])
+    assert "images[2] (u): the name 'u' is already used by images[0]" in caught.value.message
+
+
+def test_versions_sort_naturally_when_asked():
+    assert natural_key("1.10") > natural_key("1.9")
+    entries = validate_catalogue([entry(versions=("1.10", "1.9", "1.2"), version_order="natural")])
+    assert [v["version"] for v in entries[0]["versions"]] == ["1.2", "1.9", "1.10"]
+    listed = validate_catalogue([entry(versions=("1.10", "1.9"))])
+    assert [v["version"] for v in listed[0]["versions"]] == ["1.10", "1.9"]
+
+
+def test_integer_versions_become_strings():
+    entries = validate_catalogue([entry(versions=(3,))])
+    assert entries[0]["versions"][0]["version"] == "3"
+
+
+# ---- desired images --------------------------------------------------------------------------
+
+def test_newest_has_the_plain_name_and_older_ones_are_hidden():
+    desired = desired_images(validate_catalogue([entry(versions=("1", "2", "3"), keep_versions=2)]), TAG)
+    assert sorted(desired) == [("ubuntu", "2"), ("ubuntu", "3")]
+    assert desired[("ubuntu", "3")]["name"] == "ubuntu"
+    assert desired[("ubuntu", "3")]["fields"]["os_hidden"] is False
+    assert desired[("ubuntu", "2")]["name"] == "ubuntu (2)"
+    assert desired[("ubuntu", "2")]["fields"]["os_hidden"] is True
+    assert desired[("ubuntu", "2")]["properties"][PROP_VERSION] == "2"
+
+
+def test_global_keep_versions_applies_unless_the_entry_says_otherwise():
+    entries = validate_catalogue([entry("a", ("1", "2", "3")), entry("b", ("1", "2", "3"), keep_versions=3)],
+                                 keep_versions=1)
+    assert sorted(desired_images(entries, TAG)) == [("a", "3"), ("b", "1"), ("b", "2"), ("b", "3")]
+
+
+def test_uri_sources_are_recorded_with_their_checksum():
+    images = [{"name": "c", "disk_format": "raw", "container_format": "bare", "versions": [
+        {"version": "1", "uri": "http://127.0.0.1:8000/c.img", "checksum": "md5:" + "0" * 32}]}]
+    wanted = desired_images(validate_catalogue(images), TAG)[("c", "1")]
+    assert wanted["properties"][PROP_SOURCE] == "web-download:http://127.0.0.1:8000/c.img"
+    assert wanted["properties"]["imagecat_catalogue_checksum"] == "md5:" + "0" * 32
+
+
+def test_deterministic_ids_depend_on_every_part():
+    base = catalogue_image_id("p1", TAG, "ubuntu", "1")
+    assert base == catalogue_image_id("p1", TAG, "ubuntu", "1")
+    others = {catalogue_image_id("p2", TAG, "ubuntu", "1"), catalogue_image_id("p1", "t2", "ubuntu", "1"),
+              catalogue_image_id("p1", TAG, "debian", "1"), catalogue_image_id("p1", TAG, "ubuntu", "2"),
+              catalogue_image_id("p1", TAG, "ubuntu", "1", attempt=1)}
+    assert base not in others and len(others) == 5
+
+
+# ---- plans ---------------------------------------------------------------------------------------
+
+def test_an_empty_project_gets_creates_and_uploads():
+    steps, retired, clashes, items = plan([entry()], [])
+    assert [(i["action"], i["image"]) for i in items] == [
+        ("create", "ubuntu"), ("upload", "ubuntu"), ("create", "ubuntu (1)"), ("upload", "ubuntu (1)")]
+    assert items[0]["id"] == catalogue_image_id("p1", TAG, "ubuntu", "2")
+    body = steps[1]["body"]
+    assert body["os_hidden"] is True and body["tags"] == [TAG] and body[PROP_VERSION] == "1"
+
+
+def test_an_unchanged_catalogue_plans_nothing():
+    listed = [glance_image("ubuntu", "2"), glance_image("ubuntu (1)", "1", hidden=True)]
+    steps, retired, clashes, items = plan([entry()], listed)
+    assert items == [] and retired == [] and clashes == []
+
+
+def test_a_new_version_rotates_the_old_one():
+    listed = [glance_image("ubuntu", "1")]
+    steps, retired, clashes, items = plan([entry()], listed)
+    assert [(i["action"], i["image"]) for i in items] == [
+        ("create", "ubuntu"), ("upload", "ubuntu"), ("rename", "ubuntu (1)"), ("hide", "ubuntu (1)")]
+    old = steps[1]
+    assert sorted(op["path"] for op in old["ops"]) == ["/name", "/os_hidden"]
+
+
+def test_prune_policies_for_a_version_beyond_keep():
+    listed = [glance_image("ubuntu", "2"), glance_image("ubuntu (1)", "1", hidden=True)]
+    expected = {"none": [], "hide": [], "deactivate": [("deactivate", "ubuntu (1)")],
+                "delete": [("delete", "ubuntu (1)")]}
+    for prune, actions in expected.items():
+        steps, retired, clashes, items = plan([entry(keep_versions=1)], listed, prune=prune)
+        assert [(i["action"], i["image"]) for i in items] == actions, prune
+        assert "beyond keep_versions (1)" in retired[0]["candidate"]["reason"]
+
+
+def test_hide_prunes_a_visible_undeclared_entry_and_keeps_its_name():
+    listed = [glance_image("debian", "7", entry_name="debian")]
+    steps, retired, clashes, items = plan([entry()], listed + [glance_image("ubuntu", "2"),
+                                                               glance_image("ubuntu (1)", "1", hidden=True)],
+                                          prune="hide")
+    assert [(i["action"], i["image"], i["reason"]) for i in items] == [
+        ("hide", "debian", "entry debian is no longer declared")]
+
+
+def test_a_superseded_image_loses_the_plain_name_even_without_prune():
+    listed = [glance_image("ubuntu", "1"), glance_image("ubuntu", "2")]
+    steps, retired, clashes, items = plan([entry(keep_versions=1)], listed, prune="none")
+    assert [(i["action"], i["image"]) for i in items] == [("rename", "ubuntu (1)")]
+
+
+def test_a_protected_image_is_never_deleted_and_is_reported():
+    listed = [glance_image("ubuntu", "2"), glance_image("ubuntu (1)", "1", hidden=True, protected=True)]
+    steps, retired, clashes, items = plan([entry(keep_versions=1)], listed, prune="delete")
+    assert items == []
+    assert "protected" in retired[0]["blocked"]["reason"]
+
+
+def test_images_without_the_tag_or_properties_are_left_alone_and_reported():
+    foreign = dict(glance_image("ubuntu", "9"), id="foreign", tags=["other"])
+    tagged_only = {"id": "tagged", "name": "ubuntu (1)", "tags": [TAG], "status": "active"}
+    listed = [glance_image("ubuntu", "2"), glance_image("ubuntu (1)", "1", hidden=True), foreign, tagged_only]
+    steps, retired, clashes, items = plan([entry()], listed, prune="delete")
+    assert items == [] and retired == []
+    assert sorted(i["id"] for i in clashes) == ["foreign", "tagged"]
+
+
+def test_a_changed_file_fails_before_any_write():
+    listed = [glance_image("ubuntu", "2", digest_hex="f" * 128), glance_image("ubuntu (1)", "1", hidden=True)]
+    with pytest.raises(InputError) as caught:
+        plan([entry()], listed)
+    assert "images[0] (ubuntu) version 2: /f/2 differs from the data of image id-ubuntu-2" in caught.value.message
+    assert "declare a new version" in caught.value.message
+
+
+def test_a_changed_uri_fails_and_an_unchanged_one_is_not_fetched():
+    images = [{"name": "c", "disk_format": "raw", "container_format": "bare",
+               "versions": [{"version": "1", "uri": "http://127.0.0.1/c.img"}]}]
+    same = glance_image("c", "1", entry_name="c", **{PROP_SOURCE: "web-download:http://127.0.0.1/c.img"})
+    assert plan(images, [same])[3] == []
+    moved = dict(same, **{PROP_SOURCE: "web-download:http://127.0.0.1/old.img"})
+    with pytest.raises(InputError) as caught:
+        plan(images, [moved])
+    assert "was made from web-download:http://127.0.0.1/old.img" in caught.value.message
+
+
+def test_metadata_changes_are_one_update():
+    listed = [glance_image("ubuntu", "2", min_disk=0), glance_image("ubuntu (1)", "1", hidden=True)]
+    changed = entry(min_disk=10, properties={"os_distro": "ubuntu"}, tags=["lts"])
+    steps, retired, clashes, items = plan([changed], listed)
+    assert [(i["action"], i["image"]) for i in items] == [("update", "ubuntu"), ("update", "ubuntu (1)")]
+    assert sorted(op["path"] for op in steps[0]["ops"]) == ["/min_disk", "/os_distro", "/tags"]
+    assert [op["value"] for op in steps[0]["ops"] if op["path"] == "/tags"] == [["lts", TAG]]
+
+
+def test_members_are_exact_and_only_read_for_entries_that_declare_them():
+    listed = [glance_image("ubuntu", "2"), glance_image("ubuntu (1)", "1", hidden=True)]
+    members = {"id-ubuntu-2": [{"member_id": "old", "status": "accepted"}], "id-ubuntu-1": []}
+    steps, retired, clashes, items = plan([entry(members=["new"])], listed, members=members)
+    shares = [(i["image"], i["add"], i["remove"]) for i in items if i["action"] == "share"]
+    assert shares == [("ubuntu", ["new"], ["old"]), ("ubuntu (1)", ["new"], [])]
+    diff = image_diff(steps[0])
+    assert diff["before"]["members"] == ["old"] and diff["after"]["members"] == ["new"]
+
+
+def test_a_deactivated_kept_version_is_reactivated():
+    listed = [glance_image("ubuntu", "2", status="deactivated"), glance_image("ubuntu (1)", "1", hidden=True)]
+    steps, retired, clashes, items = plan([entry()], listed)
+    assert [i["action"] for i in items] == ["reactivate"]
+
+
+def test_a_format_change_of_an_image_with_data_is_refused():
+    listed = [glance_image("ubuntu", "2", disk_format="qcow2"), glance_image("ubuntu (1)", "1", hidden=True)]
+    with pytest.raises(InputError) as caught:
+        plan([entry()], listed)
+    assert "disk_format is qcow2 in Glance and raw in the entry" in caught.value.message
+
+
+def test_a_queued_image_gets_its_data_and_a_failed_one_is_replaced():
+    queued = glance_image("ubuntu", "2", status="queued", os_hash_value=None)
+    steps, retired, clashes, items = plan([entry(versions=("2",))], [queued])
+    assert [i["action"] for i in items] == ["upload"]
+    failed = dict(queued, size=1024)
+    steps, retired, clashes, items = plan([entry(versions=("2",))], [failed])
+    assert [i["action"] for i in items] == ["delete", "create", "upload"]
+
+
+def test_two_images_of_one_version_keep_the_older():
+    first = glance_image("ubuntu", "2")
+    second = dict(glance_image("ubuntu", "2"), id="later", created_at="2026-03-01T00:00:00Z")
+    by_key, extra, unmanaged = index_images([second, first], TAG)
+    assert by_key[("ubuntu", "2")]["id"] == "id-ubuntu-2" and [i["id"] for i in extra] == ["later"]
+    steps, retired, clashes, items = plan([entry(versions=("2",))], [first, second], prune="delete")
+    assert [(i["action"], i["id"]) for i in items] == [("delete", "later")]
+
+
+def test_relative_filenames_are_taken_from_base_dir():
+    images = [dict(entry(versions=("1",)), base_dir="/srv/catalogue"),
+              {"name": "abs", "base_dir": "/srv/catalogue", "versions": [{"version": "1", "filename": "/data/x.img"}]}]
+    entries = validate_catalogue(images)
+    assert entries[0]["versions"][0]["source"]["filename"] == "/f/1"
+    images[0]["versions"][0]["filename"] = "images/u-1.img"
+    entries = validate_catalogue(images)
+    assert entries[0]["versions"][0]["source"]["filename"] == "/srv/catalogue/images/u-1.img"
+    assert entries[1]["versions"][0]["source"]["filename"] == "/data/x.img"
