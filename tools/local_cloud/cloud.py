@@ -77,6 +77,7 @@ class GlanceInstance:
     region: str
     processes: int = 2
     unwritable_stores: tuple = ()
+    import_methods: tuple = ("glance-direct", "web-download", "copy-image", "glance-download")
 
     @property
     def stores(self) -> list:
@@ -85,9 +86,11 @@ class GlanceInstance:
 
 GLANCE_INSTANCES = [
     GlanceInstance("glance", "RegionOne"),
-    # Source region for glance-download, and home of a store that always fails.
+    # Source region for glance-download, home of a store that always fails, and a cloud
+    # that does not enable copy-image and glance-download (tests of disabled methods).
     # One worker: it serves only a few import tests, and starts faster.
-    GlanceInstance("glance2", "RegionTwo", processes=1, unwritable_stores=("broken",)),
+    GlanceInstance("glance2", "RegionTwo", processes=1, unwritable_stores=("broken",),
+                   import_methods=("glance-direct", "web-download")),
 ]
 
 
@@ -438,7 +441,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
             ("public_endpoint", url_for(port)),
             ("enabled_backends", ",".join(f"{s}:file" for s in inst.stores)),
             # Lists declared with bounds=True need the brackets.
-            ("enabled_import_methods", "[glance-direct,web-download,copy-image,glance-download]"),
+            ("enabled_import_methods", "[%s]" % ",".join(inst.import_methods)),
             ("image_size_cap", str(1 << 40)),
             ("user_storage_quota", "0"),
             ("image_cache_dir", str(d / "cache")),
@@ -886,7 +889,9 @@ def write_clouds_yaml(lay: Layout, ports: dict, passwords: dict) -> None:
             f"      project_name: {q(project)}",
             f"      user_domain_name: {q(DOMAIN)}",
             f"      project_domain_name: {q(DOMAIN)}",
-            f"    region_name: {q(KEYSTONE_REGION)}",
+            # A list, so region_name may pick any of them; the first is the default.
+            "    regions:",
+            *[f"      - {q(inst.region)}" for inst in GLANCE_INSTANCES],
             "    interface: public",
             "    identity_api_version: 3",
         ]
@@ -903,6 +908,7 @@ def write_cloud_json(lay: Layout, ports: dict, projects: dict) -> dict:
             "pid": read_pidfile(svc), "log": str(svc.log), "config_dir": str(svc.config_dir),
             "stores": inst.stores, "default_store": STORES[0],
             "unwritable_stores": list(inst.unwritable_stores),
+            "import_methods": list(inst.import_methods),
         }
     primary = GLANCE_INSTANCES[0].name
     facts = {
