@@ -318,10 +318,10 @@ class ImageImportModule(GlanceModule):
         remote_region=dict(type="str"),
         remote_image_id=dict(type="str"),
         remote_service_interface=dict(type="str", choices=list(SERVICE_INTERFACES)),
+        checksum=dict(type="str"),
         stores=dict(type="list", elements="str"),
         all_stores=dict(type="bool", default=False),
         all_stores_must_succeed=dict(type="bool", default=True),
-        checksum=dict(type="str"),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
     )
@@ -329,9 +329,8 @@ class ImageImportModule(GlanceModule):
 
     def run(self):
         p = self.params
-        # Everything that can be checked without the cloud.
-        self.meta = ImageMetadata(p)
         validate_method_options(p)
+        self.meta = ImageMetadata(p)
         self.checksum = parse_checksum(p["checksum"])
         if p["filename"]:
             check_file(p["filename"])
