@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import time
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError, get_image
@@ -229,9 +230,8 @@ def wait_for_import(client, image_id, timeout, stores=None, sleep=time.sleep, cl
 def probe_uri(uri, timeout=10):
     """How ``uri`` answers from this host, for the message of a failed web-download
     (Glance's task often says only "Task failed due to Internal Error")."""
-    request = urllib.request.Request(uri, method="HEAD")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec - the user's own URL
+        with open_url(uri, method="HEAD", timeout=timeout) as response:
             return "HTTP %s" % response.status
     except urllib.error.HTTPError as error:
         return "HTTP %s %s" % (error.code, error.reason)

@@ -466,8 +466,8 @@ class ImageImportModule(GlanceModule):
                              "(imagecat.glance.image with state: absent) and run again."
                              % (current["id"], current.get("size"), size, p["filename"]))
         raise InputError("image %s is %s with no import at work on it, so %s cannot fill it; delete the image "
-                         "(imagecat.glance.image with state: absent) and run again." % (current["id"], status,
-                                                                                         p["method"]))
+                         "(imagecat.glance.image with state: absent) and run again."
+                         % (current["id"], status, p["method"]))
 
     def check_existing_data(self, image):
         """An image with data: its data must be what the task asks for (Glance cannot replace data)."""

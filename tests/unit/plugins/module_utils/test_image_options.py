@@ -74,8 +74,8 @@ def test_find_by_name_looks_in_the_callers_project_hidden_ones_included():
     client, unused = client_answering(handler)
     found = ImageMetadata(params(name="x")).find_current(client, FakeConnection())
     assert found["id"] == UUID
-    assert [(q["name"], q["owner"], q["os_hidden"]) for q in seen] == [("eq:x", "p-own", "false"),
-                                                                        ("eq:x", "p-own", "true")]
+    sent = [(q["name"], q["owner"], q["os_hidden"]) for q in seen]
+    assert sent == [("eq:x", "p-own", "false"), ("eq:x", "p-own", "true")]
 
 
 def test_two_images_of_one_name_fail_listing_their_ids():

@@ -13,6 +13,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
     import_running,
     is_in_progress_conflict,
     list_stores,
+    probe_uri,
     start_import,
     stored_digest,
     wait_for_import,
@@ -70,7 +71,7 @@ def test_single_store_cloud_has_no_stores_and_old_glance_no_methods():
     }, root="http://old.test")
     assert enabled_import_methods(client) == []
     assert list_stores(client) == []
-    assert [path for path in (urlsplit(c[1]).path for c in session.calls)] == ["/", "/v2/info/stores"]
+    assert [urlsplit(c[1]).path for c in session.calls] == ["/", "/v2/info/stores"]
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
@@ -263,3 +264,29 @@ def test_download_digest_hashes_the_stream():
     assert download_digest(client, IMAGE, "sha256") == hashlib.sha256(b"abc").hexdigest()
     assert response.closed
     assert session.calls[0][2]["stream"] is True
+
+
+def test_probe_uri_reports_how_a_url_answers():
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(200 if self.path == "/here" else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = "http://127.0.0.1:%d" % server.server_address[1]
+        assert probe_uri(base + "/here") == "HTTP 200"
+        assert probe_uri(base + "/gone").startswith("HTTP 404")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert probe_uri(base + "/here").startswith("no answer")
