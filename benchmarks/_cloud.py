@@ -62,9 +62,11 @@ def median_time(runs, func):
     return statistics.median(times), result
 
 
-def run_playbook(path, env=None, venv=None, extra_args=()):
-    """ansible-playbook from the project venv (or from `venv`); raises on failure; returns its stdout."""
-    command = [os.path.join(venv or os.path.join(REPO, ".venv"), "bin", "ansible-playbook"), path] + list(extra_args)
+def run_playbook(path, env=None, venv=None, extra_args=(), prefix=()):
+    """ansible-playbook from the project venv (or from `venv`), after the `prefix` command words (e.g. GNU
+    time); raises on failure; returns its stdout."""
+    command = list(prefix) + [os.path.join(venv or os.path.join(REPO, ".venv"), "bin", "ansible-playbook"), path]
+    command += list(extra_args)
     completed = subprocess.run(command, env=dict(os.environ, **(env or {})), capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise SystemExit("ansible-playbook %s failed:\n%s%s" % (path, completed.stdout[-3000:], completed.stderr[-3000:]))

@@ -4,7 +4,8 @@
 """Private to imagecat.glance: image files, their digests, and streaming them to Glance.
 
 A file is read once per upload: the digests are computed on the chunks as they
-are sent. A small JSON cache keyed by path, device, inode, size and mtime makes
+are sent, in a thread of their own (hashlib releases the GIL on large buffers),
+so hashing overlaps with sending instead of adding to it. A small JSON cache keyed by path, device, inode, size and mtime makes
 an unchanged re-run cost no hashing at all.
 """
 
@@ -14,14 +15,18 @@ import errno
 import hashlib
 import json
 import os
+import queue
 import stat
 import tempfile
+import threading
 import time
 
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 
 CHUNK_SIZE = 1024 * 1024
 CACHE_ENTRIES = 2000
+# Chunks handed out but not hashed yet, at most (bounds the memory an upload holds).
+HASH_BACKLOG = 8
 
 
 def check_file(path):
@@ -121,7 +126,8 @@ class HashingReader:
 
     ``len()`` gives requests the Content-Length, so the body is streamed with a
     known length instead of chunked; chunks of 1 MiB keep the per-call overhead
-    low whatever block size the HTTP library asks for.
+    low whatever block size the HTTP library asks for. The chunks are hashed by a
+    helper thread while the caller sends them; at most HASH_BACKLOG chunks wait.
     """
 
     def __init__(self, path, algorithms):
@@ -133,20 +139,38 @@ class HashingReader:
         self.key = file_key(path, info)
         self.hashers = {a: hashlib.new(a) for a in algorithms}
         self.bytes_read = 0
+        self._chunks = queue.Queue(maxsize=HASH_BACKLOG)
+        self._hasher_thread = threading.Thread(target=self._hash_chunks, name="imagecat-hash", daemon=True)
+        self._hasher_thread.start()
 
     def __len__(self):
         return self._size
+
+    def _hash_chunks(self):
+        while True:
+            chunk = self._chunks.get()
+            if chunk is None:
+                return
+            for hasher in self.hashers.values():
+                hasher.update(chunk)
+
+    def _finish_hashing(self):
+        if self._hasher_thread is not None:
+            self._chunks.put(None)
+            self._hasher_thread.join()
+            self._hasher_thread = None
 
     def read(self, size=-1):
         chunk = self._handle.read(CHUNK_SIZE)
         if chunk:
             self.bytes_read += len(chunk)
-            for hasher in self.hashers.values():
-                hasher.update(chunk)
+            self._chunks.put(chunk)
         return chunk
 
     def digests(self):
+        self._finish_hashing()
         return {a: h.hexdigest() for a, h in self.hashers.items()}
 
     def close(self):
+        self._finish_hashing()
         self._handle.close()

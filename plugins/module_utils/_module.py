@@ -6,11 +6,23 @@
 It merges the connection argument spec with the module's own, connects lazily,
 translates every GlanceError into one ``fail_json`` shape, and adds ``diff``
 to the result only when Ansible runs in diff mode.
+
+A module class runs in one of two hosts: ``execute()`` (the module's ``main()``,
+shipped to the target by Ansible as usual) or ``run_in_controller()`` (called by
+the collection's action plugins, see plugins/plugin_utils/_in_controller.py).
+The second swaps AnsibleModule for ``ControllerModule``, which validates the
+same argument spec with the same validator and hides ``no_log`` values the
+same way, so a task gets the same result either way.
 """
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.imagecat.glance.plugins.module_utils._connection import (
     CONNECTION_ARGSPEC,
@@ -31,13 +43,18 @@ class GlanceModule:
     argument_spec = {}
     module_kwargs = {}
 
-    def __init__(self):
-        spec = dict(CONNECTION_ARGSPEC)
-        spec.update(self.argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
+    def __init__(self, module=None):
+        self.module = module or AnsibleModule(argument_spec=self.full_spec(), supports_check_mode=True,
+                                              **self.module_kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._connection = None
+
+    @classmethod
+    def full_spec(cls):
+        spec = dict(CONNECTION_ARGSPEC)
+        spec.update(cls.argument_spec)
+        return spec
 
     @property
     def connection(self):
@@ -77,3 +94,82 @@ class GlanceModule:
         except GlanceError as error:
             instance.fail(error)
         instance.module.exit_json(**result)
+
+    @classmethod
+    def run_in_controller(cls, name, args, check_mode=False, diff=False, connections=None):
+        """Run the module inside the calling (controller) process; returns the task result.
+
+        ``connections`` (a dict) keeps authenticated connections between calls in one process,
+        keyed by the connection options, so the items of a loop share one token.
+        """
+        try:
+            module = ControllerModule(name, cls.full_spec(), args, check_mode, diff, cls.module_kwargs)
+            instance = cls(module)
+            key = None
+            if connections is not None:
+                # The options and the OS_* variables (clouds.yaml path, OS_CLOUD, ...) pick the cloud.
+                key = repr((sorted((option, repr(instance.params.get(option))) for option in CONNECTION_ARGSPEC),
+                            sorted(item for item in os.environ.items() if item[0].startswith("OS_"))))
+                instance._connection = connections.get(key)
+            try:
+                result = instance.run()
+            except GlanceError as error:
+                instance.fail(error)
+            finally:
+                if key is not None and instance._connection is not None:
+                    connections[key] = instance._connection
+            module.exit_json(**result)
+        except ModuleExit as done:
+            return done.result
+        raise AssertionError("unreachable: exit_json always raises")  # pragma: no cover
+
+
+class ModuleExit(Exception):
+    """How ControllerModule ends a run: the finished task result, no_log values hidden."""
+
+    def __init__(self, result):
+        super().__init__("module finished")
+        self.result = result
+
+
+class ControllerModule:
+    """The part of AnsibleModule that GlanceModule uses, for runs inside the controller.
+
+    Arguments are checked by ansible-core's ArgumentSpecValidator (AnsibleModule's own
+    validator), failures read the same, and results pass through ``remove_values`` with the
+    ``no_log`` values the validator found, like AnsibleModule's exit_json/fail_json.
+    """
+
+    def __init__(self, name, argument_spec, args, check_mode, diff, module_kwargs):
+        self.check_mode = bool(check_mode)
+        self._diff = bool(diff)
+        self.warnings = []
+        self.no_log_values = set()
+        validator = ArgumentSpecValidator(argument_spec, **module_kwargs)
+        validated = validator.validate(dict(args))
+        self.params = validated.validated_parameters
+        self.no_log_values.update(validated._no_log_values)
+        for alias in validated._warnings:
+            self.warnings.append("Both option %s and its alias %s are set." % (alias["option"], alias["alias"]))
+        if validated.errors.errors:  # (the error collection itself is always truthy)
+            msg = validated.errors.msg
+            if isinstance(validated.errors[0], UnsupportedError):
+                msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
+            self.fail_json(msg=msg)
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.update(failed=True, msg=msg)
+        self.exit_json(**kwargs)
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault("changed", False)
+        kwargs.setdefault("invocation", {"module_args": self.params})
+        if self.warnings:
+            kwargs["warnings"] = list(self.warnings)
+        preserved = {key: value for key, value in kwargs.items() if value is None or isinstance(value, bool)}
+        result = remove_values(kwargs, self.no_log_values)
+        result.update(preserved)
+        raise ModuleExit(result)

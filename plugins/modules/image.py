@@ -397,6 +397,11 @@ class ImageModule(GlanceModule):
         try:
             try:
                 upload_data(self.client, image["id"], reader, p["store"])
+            except GlanceError as error:
+                if error.status != 409 or delete_on_failure:
+                    raise
+                # Another run of the same task uploaded into this image first.
+                return self.uploaded_by_other_run(image)
             finally:
                 reader.close()
             sent = reader.digests()
@@ -413,6 +418,22 @@ class ImageModule(GlanceModule):
             if delete_on_failure:
                 self.discard(image["id"])
             raise
+        return image
+
+    def uploaded_by_other_run(self, image):
+        """Glance refused our data (409) because another upload is at work or done: wait for it,
+        then accept the image only when it holds the same data as filename."""
+        image_id = image["id"]
+        image = get_image(self.client, image_id)
+        if image is not None and image.get("status") in TRANSITIONAL:
+            image = self.settle(image)
+        if image is None or image.get("status") != "active":
+            raise GlanceError("image %s went to status %s while this task uploaded into it; run the task again."
+                              % (image_id, image.get("status") if image else "deleted"))
+        if self.local_digest(self.local_algo(image)) != image.get("os_hash_value"):
+            raise GlanceError("image %s received other data from another upload while this task uploaded %s; "
+                              "nothing of this task's data was stored." % (image["id"], self.params["filename"]))
+        self.verify_against(image)
         return image
 
     def discard(self, image_id):

@@ -81,3 +81,13 @@ def test_cache_disabled_and_corrupt_cache(image_file, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     assert file_digests(str(image_file), ["sha256"], DigestCache(str(broken))) == {"sha256": expected}
+
+
+def test_reader_closed_early_stops_its_hashing_thread(image_file):
+    data = image_file.read_bytes()
+    reader = HashingReader(str(image_file), ["sha256"])
+    first = reader.read()
+    reader.close()
+    assert reader._hasher_thread is None
+    assert reader.digests() == {"sha256": hashlib.sha256(first).hexdigest()}
+    assert len(first) == min(len(data), CHUNK_SIZE)

@@ -1,0 +1,107 @@
+"""GlanceModule.run_in_controller: the module's class run inside the controller process."""
+
+import pytest
+
+from ansible_collections.imagecat.glance.plugins.module_utils import _module
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
+
+
+class EchoModule(GlanceModule):
+    """Returns what it got; fails or warns on demand; never connects unless asked to."""
+
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        secret=dict(type="str", no_log=True),
+        fail_with=dict(type="int"),
+        use_connection=dict(type="bool", default=False),
+    )
+
+    def run(self):
+        p = self.params
+        if p["fail_with"]:
+            raise GlanceError("refused: %s" % p["secret"], status=p["fail_with"], request_id="req-1")
+        if p["secret"]:
+            self.module.warn("the secret is %s" % p["secret"])
+        connection = self.connection if p["use_connection"] else None
+        return self.result(changed=not self.check_mode, before={"name": "old"}, after={"name": p["name"]},
+                           echo="%s/%s" % (p["name"], p["secret"]), connection_id=id(connection))
+
+
+def run(args, **kwargs):
+    return EchoModule.run_in_controller("echo", args, **kwargs)
+
+
+def test_a_run_returns_the_module_result_with_its_invocation():
+    result = run({"name": "a"})
+    assert result["changed"] is True
+    assert result["echo"] == "a/None"
+    assert result["invocation"]["module_args"]["name"] == "a"
+    assert result["invocation"]["module_args"]["cloud"] is None
+    assert "diff" not in result
+
+
+def test_check_and_diff_mode_reach_the_module():
+    result = run({"name": "a"}, check_mode=True, diff=True)
+    assert result["changed"] is False
+    assert result["diff"] == {"before": {"name": "old"}, "after": {"name": "a"}}
+
+
+def test_missing_and_unknown_options_fail_like_ansible_module():
+    missing = run({})
+    assert missing["failed"] is True
+    assert missing["msg"] == "missing required arguments: name"
+    unknown = run({"name": "a", "bogus": 1})
+    assert unknown["failed"] is True
+    assert unknown["msg"].startswith("Unsupported parameters for (echo) module: bogus.")
+
+
+def test_type_errors_name_the_option():
+    result = run({"name": "a", "fail_with": "many"})
+    assert result["failed"] is True
+    assert "fail_with" in result["msg"]
+
+
+def test_no_log_values_are_hidden_everywhere():
+    result = run({"name": "a", "secret": "s3cr3t-value"})
+    assert "s3cr3t-value" not in repr(result)
+    assert result["echo"] == "a/********"
+    assert result["invocation"]["module_args"]["secret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert result["warnings"] == ["the secret is ********"]
+    # booleans and None survive the masking, as in AnsibleModule
+    assert result["changed"] is True and result["invocation"]["module_args"]["cloud"] is None
+
+
+def test_glance_errors_become_failures_with_status_and_request_id():
+    result = run({"name": "a", "secret": "s3cr3t-value", "fail_with": 409})
+    assert result["failed"] is True
+    assert result["msg"] == "refused: ********"
+    assert result["status"] == 409
+    assert result["request_id"] == "req-1"
+
+
+def test_a_loop_shares_one_connection_per_cloud(monkeypatch):
+    made = []
+
+    def fake_connect(adapter):
+        made.append(adapter.get("cloud"))
+        return object()
+
+    monkeypatch.setattr(_module, "connect", fake_connect)
+    monkeypatch.delenv("OS_CLOUD", raising=False)
+    connections = {}
+    first = run({"name": "a", "cloud": "demo", "use_connection": True}, connections=connections)
+    second = run({"name": "b", "cloud": "demo", "use_connection": True}, connections=connections)
+    other = run({"name": "c", "cloud": "alt", "use_connection": True}, connections=connections)
+    monkeypatch.setenv("OS_CLOUD", "elsewhere")
+    fourth = run({"name": "d", "cloud": "demo", "use_connection": True}, connections=connections)
+    assert made == ["demo", "alt", "demo"]
+    assert first["connection_id"] == second["connection_id"] != other["connection_id"]
+    assert fourth["connection_id"] != first["connection_id"]
+
+
+@pytest.mark.parametrize("args", [{"name": "a"}, {"name": "a", "fail_with": 500}])
+def test_no_connection_is_kept_when_none_was_made(args):
+    connections = {}
+    run(args, connections=connections)
+    assert connections == {}
