@@ -13,14 +13,14 @@ ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) OS_CLIENT_CONFIG_FILE=$(C
 	PATH=$(CURDIR)/$(BIN):$$PATH
 
 .PHONY: help venv demo test sanity units integration molecule cloud-up cloud-down cloud-env cloud-status \
-	changelog-lint bench bench-image bench-inventory bench-catalogue clean collection-link
+	changelog-lint bench bench-image bench-import bench-inventory bench-catalogue clean collection-link
 
 help:
 	@echo "make demo        set up .venv and the local cloud, run playbooks/demo.yml"
 	@echo "make test        sanity + unit + integration + molecule tests (starts the local cloud)"
 	@echo "make sanity | units | integration | molecule   one part of make test"
 	@echo "make cloud-up | cloud-down | cloud-status | cloud-env"
-	@echo "make bench | bench-image | bench-inventory | bench-catalogue   benchmarks/ against the local cloud"
+	@echo "make bench | bench-image | bench-import | bench-inventory | bench-catalogue   benchmarks/ against the local cloud"
 
 # ---- environment ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -84,6 +84,9 @@ bench: venv collection-link cloud-up
 
 bench-image: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_module.py
+
+bench-import: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_import.py
 
 bench-inventory: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/inventory_list.py

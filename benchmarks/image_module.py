@@ -40,14 +40,14 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, delete_images, peer_venv, run_playbook, token_for, write  # noqa: E402
+from _cloud import (  # noqa: E402
+    MIB, REPO, call, cloud_facts, curl_upload, delete_images, make_file, peer_venv, run_playbook, token_for,
+)
 
 TAG = "imagecat-bench-image"
-MIB = 1024 * 1024
 BIG_SIZE = 1024 * MIB
 PROJECT_VENV = os.path.join(REPO, ".venv")
 COLLECTIONS = os.path.join(REPO, ".cache", "collections")
@@ -138,14 +138,6 @@ def list_images(glance, token, query):
 
 def tagged_ids(glance, token, owner):
     return [image["id"] for image in list_images(glance, token, "&tag=%s&owner=%s" % (TAG, owner))]
-
-
-def create_queued_image(glance, token, name):
-    """An empty raw/bare image with a client-chosen id, so a retried create cannot make two."""
-    image_id = str(uuid.uuid4())
-    write("POST", glance + "/v2/images", token, ok_codes=(409,), body={
-        "id": image_id, "name": name, "disk_format": "raw", "container_format": "bare", "tags": [TAG]})
-    return image_id
 
 
 class LogWindow:
@@ -268,12 +260,6 @@ class PlaybookMeter(TimeLog):
 
 # ---- parts -------------------------------------------------------------------------------------
 
-def make_file(path, size):
-    with open(path, "wb") as out:
-        for dummy in range(size // MIB):
-            out.write(os.urandom(MIB))
-
-
 def set_up_small_images(runner, books, bench_vars):
     count = bench_vars["count"]
     start = time.perf_counter()
@@ -304,25 +290,6 @@ def part_loops(runner, books, bench_vars, runs):
     return changed
 
 
-def curl_upload(glance, path, name, made):
-    """Seconds for curl to PUT the file into a fresh queued image (token and create not timed)."""
-    token = token_for("demo")
-    image_id = create_queued_image(glance, token, name)
-    made.append(image_id)
-    command = ["curl", "-sS", "-f", "-o", "/dev/null", "-T", path,
-               "-H", "X-Auth-Token: " + token, "-H", "Content-Type: application/octet-stream",
-               # curl sends "Expect: 100-continue" for bodies over 1 MiB and then waits 1 s for an
-               # answer uwsgi never gives; a tuned script turns that off, so the baseline does too.
-               "-H", "Expect:", "%s/v2/images/%s/file" % (glance, image_id)]
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    elapsed = time.perf_counter() - start
-    image = call("GET", "%s/v2/images/%s" % (glance, image_id), token)
-    if image["status"] != "active" or image["size"] != BIG_SIZE:
-        raise SystemExit("curl upload: image %s is %s with %s bytes" % (image_id, image["status"], image["size"]))
-    return elapsed, image_id
-
-
 def find_own(glance, name, owner):
     found = list_images(glance, token_for("demo"), "&name=eq:%s&owner=%s" % (name, owner))
     if len(found) != 1:
@@ -344,7 +311,7 @@ def part_upload(runner, glance, owner, books, big_file, meters, runs, made):
     processes {"playbook": [...], "module": [...]} and the image kept for part 3."""
     curl_times, processes, kept = [], {"playbook": [], "module": []}, None
     for number in range(1, runs + 1):
-        seconds, image_id = curl_upload(glance, big_file, "bench-1g-curl-%d" % number, made)
+        seconds, image_id = curl_upload(glance, big_file, "bench-1g-curl-%d" % number, made, TAG)
         curl_times.append(seconds)
         delete_images(glance, token_for("demo"), [image_id])
 

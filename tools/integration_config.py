@@ -13,7 +13,11 @@ import sys
 def main(source, target):
     with open(source) as handle:
         facts = json.load(handle)
-    cloud_py = os.path.join(os.path.dirname(os.path.abspath(__file__)), "local_cloud", "cloud.py")
+    tools = os.path.dirname(os.path.abspath(__file__))
+    cloud_py = os.path.join(tools, "local_cloud", "cloud.py")
+    instances = facts.get("glance_instances") or {}
+    # The Glance of another region (glance-download source, home of the unwritable store).
+    remote = [g for g in instances.values() if g.get("region") != facts.get("region_name")]
     config = {
         "glance_clouds_yaml": facts["clouds_yaml"],
         "glance_endpoint": facts["glance_url"].rstrip("/"),
@@ -23,7 +27,19 @@ def main(source, target):
         "local_cloud_command": "%s %s" % (sys.executable, cloud_py),
         "local_cloud_dir": facts["cloud_dir"],
         "local_cloud_facts": os.path.abspath(source),
+        # For targets that serve files over loopback HTTP (web-download imports).
+        "serve_files_command": "%s %s" % (sys.executable, os.path.join(tools, "serve_files.py")),
+        "glance_region": facts.get("region_name"),
+        "glance_stores": (instances.get("glance") or {}).get("stores") or [],
     }
+    if remote:
+        config["glance_remote"] = {
+            "region": remote[0]["region"],
+            "endpoint": remote[0]["url"].rstrip("/"),
+            "stores": remote[0]["stores"],
+            "unwritable_stores": remote[0].get("unwritable_stores") or [],
+            "import_methods": remote[0].get("import_methods") or [],
+        }
     with open(target, "w") as handle:
         handle.write("# Written by tools/integration_config.py from %s; do not edit.\n" % source)
         # JSON is valid YAML and needs no third-party library here.

@@ -111,8 +111,7 @@ class Connection:
         self.cloud_name = cloud_name
         self.interface = interface
         self.region_name = region_name
-        self.client = GlanceClient(session, endpoint,
-                                   connection_errors=(ks_exceptions.ConnectionError,))
+        self.client = self.client_for(endpoint)
 
     @property
     def has_keystone(self):
@@ -137,6 +136,22 @@ class Connection:
         except ks_exceptions.ClientException as exc:
             raise _translate_keystone_error(exc, self.cloud_name, None)
         return "admin" in (access.role_names or [])
+
+    def image_endpoints(self, interface=None):
+        """{region: url} of every image service endpoint in the token's catalogue ({} without Keystone)."""
+        if not self.has_keystone:
+            return {}
+        try:
+            access = self.session.auth.get_access(self.session)
+        except ks_exceptions.ClientException as exc:
+            raise _translate_keystone_error(exc, self.cloud_name, None)
+        endpoints = access.service_catalog.get_endpoints(
+            service_type="image", interface=interface or self.interface or "public").get("image") or []
+        return {e.get("region_id") or e.get("region"): e.get("url") for e in endpoints if e.get("url")}
+
+    def client_for(self, endpoint):
+        """A client for another image endpoint (another region) on the same session."""
+        return GlanceClient(self.session, endpoint, connection_errors=(ks_exceptions.ConnectionError,))
 
     def identity_get(self, path, expected=(200,)):
         """GET on Keystone's v3 API; returns (status, body or None)."""

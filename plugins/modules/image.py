@@ -21,17 +21,6 @@ description:
 author:
   - imagecat.glance maintainers (@imagecat)
 options:
-  name:
-    description:
-      - Image name. Without O(id), the image is looked up by name among the images of its owner's
-        project (O(owner), by default the caller's project), hidden ones included. Two images with this
-        name make the task fail, listing their ids.
-      - With O(id), the image is looked up by id and renamed to O(name) when the names differ.
-    type: str
-  id:
-    description:
-      - Image id (a UUID). Looks the image up by id; when creating, the new image gets this id.
-    type: str
   state:
     description:
       - V(present) creates or updates the image, and reactivates a deactivated image.
@@ -40,66 +29,6 @@ options:
     type: str
     choices: [present, absent, deactivated]
     default: present
-  disk_format:
-    description:
-      - Disk format, one of the cloud's (C(qcow2), C(raw), C(iso), ... as its image schema lists them).
-      - Fixed once the image has data; a change then needs O(on_content_change=replace) and O(filename).
-    type: str
-  container_format:
-    description:
-      - Container format, one of the cloud's (usually C(bare)). Fixed once the image has data, like O(disk_format).
-    type: str
-  visibility:
-    description:
-      - Who may see the image. V(public) needs an admin.
-    type: str
-    choices: [public, private, shared, community]
-  protected:
-    description:
-      - Whether the image is protected from deletion.
-    type: bool
-  hidden:
-    description:
-      - Whether the image is hidden from default image lists (Glance's C(os_hidden)).
-    type: bool
-  min_disk:
-    description: Minimum disk size in GB to boot the image.
-    type: int
-  min_ram:
-    description: Minimum RAM in MB to boot the image.
-    type: int
-  kernel:
-    description: Name or id of the kernel image; stored as the C(kernel_id) property.
-    type: str
-  ramdisk:
-    description: Name or id of the ramdisk image; stored as the C(ramdisk_id) property.
-    type: str
-  owner:
-    description:
-      - Name or id of the project that owns the image. Setting another project than the caller's needs an admin.
-      - Also narrows the look-up by O(name) to that project.
-    type: str
-  properties:
-    description:
-      - Custom properties. Values are stored as strings; numbers become their decimal form and booleans
-        V(true)/V(false).
-      - Keys Glance reserves (C(os_glance_*), read-only fields such as C(checksum), C(size), C(status))
-        and values that are lists or dicts are refused before anything is sent.
-    type: dict
-  purge_properties:
-    description:
-      - Remove custom properties that O(properties) does not list (C(kernel_id) and C(ramdisk_id)
-        are left to O(kernel) and O(ramdisk)).
-    type: bool
-    default: false
-  tags:
-    description: Tags the image must have.
-    type: list
-    elements: str
-  purge_tags:
-    description: Remove tags that O(tags) does not list.
-    type: bool
-    default: false
   filename:
     description:
       - Local file (on the host that runs the module) with the image data.
@@ -138,10 +67,13 @@ options:
     type: int
     default: 900
 notes:
+  - O(disk_format) and O(container_format) of an image with data change only through
+    O(on_content_change=replace) with O(filename), which makes a new image.
   - The image's members are not copied by O(on_content_change=replace).
   - Creates are safe to retry (the client chooses the id), and a create that finds another image of
     the same name made at the same moment keeps the older one and removes its own.
 extends_documentation_fragment:
+  - imagecat.glance.image_metadata
   - imagecat.glance.connection
   - imagecat.glance.attributes
   - imagecat.glance.attributes.ACTIONS
@@ -236,27 +168,25 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_data import
     file_digests,
     hash_cache_path,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._image_options import (
+    IMAGE_METADATA_ARGSPEC,
+    IMAGE_METADATA_REQUIRED_ONE_OF,
+    ImageMetadata,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
     apply_patch,
-    build_patch,
     create_body,
     custom_properties,
-    desired_fields,
     desired_tags,
     managed_view,
     parse_checksum,
     predicted_new_image,
-    validate_id,
-    validate_properties,
-    validate_tags,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
-    allowed_values,
     create_image,
     delete_image,
     find_image_by_name,
-    find_one_image,
     get_image,
     set_active,
     update_image,
@@ -264,7 +194,6 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     wait_for_image,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
-from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
 
 DEFAULT_HASH = "sha512"
 # Statuses that end by themselves: another upload or import is at work.
@@ -277,23 +206,8 @@ CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", 
 
 class ImageModule(GlanceModule):
     argument_spec = dict(
-        name=dict(type="str"),
-        id=dict(type="str"),
+        IMAGE_METADATA_ARGSPEC,
         state=dict(type="str", default="present", choices=["present", "absent", "deactivated"]),
-        disk_format=dict(type="str"),
-        container_format=dict(type="str"),
-        visibility=dict(type="str", choices=["public", "private", "shared", "community"]),
-        protected=dict(type="bool"),
-        hidden=dict(type="bool"),
-        min_disk=dict(type="int"),
-        min_ram=dict(type="int"),
-        kernel=dict(type="str"),
-        ramdisk=dict(type="str"),
-        owner=dict(type="str"),
-        properties=dict(type="dict"),
-        purge_properties=dict(type="bool", default=False),
-        tags=dict(type="list", elements="str"),
-        purge_tags=dict(type="bool", default=False),
         filename=dict(type="path"),
         checksum=dict(type="str"),
         store=dict(type="str"),
@@ -302,24 +216,20 @@ class ImageModule(GlanceModule):
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
     )
-    module_kwargs = dict(required_one_of=[("name", "id")])
+    module_kwargs = dict(required_one_of=IMAGE_METADATA_REQUIRED_ONE_OF)
 
     def run(self):
         p = self.params
         # Everything that can be checked without the cloud, before any request.
-        validate_id(p["id"])
-        self.properties = validate_properties(p["properties"]) if p["properties"] is not None else None
-        self.tags = validate_tags(p["tags"]) if p["tags"] is not None else None
+        self.meta = ImageMetadata(p)
+        self.properties, self.tags = self.meta.properties, self.meta.tags
         self.checksum = parse_checksum(p["checksum"])
-        for option in ("min_disk", "min_ram"):
-            if p[option] is not None and p[option] < 0:
-                raise InputError("%s must be 0 or more." % option)
         if p["filename"]:
             check_file(p["filename"])
         self.cache = DigestCache(hash_cache_path(p["hash_cache"]))
         self.warnings = []
         self.local = None
-        self.owner_id = resolve_project(self.connection, p["owner"], "owner") if p["owner"] else None
+        self.owner_id = self.meta.resolve_owner(self.connection)
 
         current = self.find_current()
         if p["state"] == "absent":
@@ -332,32 +242,11 @@ class ImageModule(GlanceModule):
 
     # ---- look-ups ------------------------------------------------------------------------
     def find_current(self):
-        p = self.params
-        if p["id"]:
-            return get_image(self.client, p["id"])
-        candidates = find_image_by_name(self.client, p["name"], self.owner_id or self.connection.project_id())
-        if len(candidates) > 1:
-            raise InputError("name: %d images are named '%s': %s. Give id to choose one."
-                             % (len(candidates), p["name"], ", ".join(i["id"] for i in candidates)))
-        return candidates[0] if candidates else None
+        return self.meta.find_current(self.client, self.connection)
 
     def desired(self, current):
         """Glance fields this task manages (owner, kernel and ramdisk resolved)."""
-        p = self.params
-        resolved = {}
-        if self.owner_id:
-            resolved["owner"] = self.owner_id
-        for option, field in (("kernel", "kernel_id"), ("ramdisk", "ramdisk_id")):
-            if p[option]:
-                resolved[field] = find_one_image(self.client, p[option], option)["id"]
-        fields = desired_fields(p, resolved)
-        for field in ("disk_format", "container_format"):
-            if field in fields and (current is None or current.get(field) != fields[field]):
-                allowed = allowed_values(self.client, field)
-                if allowed and fields[field] not in allowed:
-                    raise InputError("%s: '%s' is not one of this cloud's formats: %s."
-                                     % (field, fields[field], ", ".join(allowed)))
-        return fields
+        return self.meta.desired(self.client, current)
 
     # ---- absent ----------------------------------------------------------------------------
     def ensure_absent(self, current):
@@ -402,9 +291,7 @@ class ImageModule(GlanceModule):
             self.warnings.append("filename: %s differs from the data of image %s; kept the image's data "
                                  "(on_content_change: keep)." % (p["filename"], current["id"]))
 
-        ops = build_patch(current, name=p["name"] if p["id"] else None, fields=fields,
-                          properties=self.properties, purge_properties=p["purge_properties"],
-                          tags=desired_tags(current.get("tags"), self.tags, p["purge_tags"]))
+        ops = self.meta.patch(current, fields)
         upload = content == "missing"
         status_change = self.status_change(current, will_have_data=upload or current.get("status") != "queued")
         changed = bool(ops or upload or status_change)

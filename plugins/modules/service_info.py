@@ -99,11 +99,8 @@ features:
 """
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import parse_version
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import enabled_import_methods, list_stores
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
-
-
-def _flag(value):
-    return str(value).lower() == "true"
 
 
 class ServiceInfoModule(GlanceModule):
@@ -119,27 +116,12 @@ class ServiceInfoModule(GlanceModule):
             versions=versions,
             current_version=client.current_version(),
             features=dict(
-                import_methods=self.import_methods(),
-                stores=self.stores(),
+                import_methods=enabled_import_methods(client),
+                stores=list_stores(client),
                 cache=self.cache_enabled(),
                 usage=self.usage(),
             ),
         )
-
-    def import_methods(self):
-        if not self.client.supports("2.6"):
-            return []
-        body = self.client.get_json("/v2/info/import", expected=(200, 404))
-        return list((body.get("import-methods") or {}).get("value") or [])
-
-    def stores(self):
-        # 404: "Multi backend is not supported at this site".
-        body = self.client.get_json("/v2/info/stores", expected=(200, 404))
-        return [
-            dict(id=store.get("id"), default=_flag(store.get("default")),
-                 description=store.get("description", ""), read_only=_flag(store.get("read-only")))
-            for store in body.get("stores") or []
-        ]
 
     def cache_enabled(self):
         response = self.client.request("GET", "/v2/cache", expected=(200, 403, 404))

@@ -65,16 +65,33 @@ STORES = ["fast", "cheap"]  # file stores of every Glance; the first is the defa
 class GlanceInstance:
     """One Glance API: its own config dir, DB, stores, port and region.
 
-    A second instance (e.g. GlanceInstance("glance2", "RegionTwo")) only needs
-    to be appended to GLANCE_INSTANCES; it shares the Keystone and the image
-    service entry, with endpoints in its own region.
+    Every instance shares the Keystone and the image service entry, with
+    endpoints in its own region. ``unwritable_stores`` are file stores whose
+    data directory cannot be created (its parent is a regular file, as when a
+    volume is not mounted): Glance lists them but disables adding data at
+    start-up, so every import into them fails. They exist for tests of partial
+    multi-store imports.
     """
 
     name: str
     region: str
+    processes: int = 2
+    unwritable_stores: tuple = ()
+    import_methods: tuple = ("glance-direct", "web-download", "copy-image", "glance-download")
+
+    @property
+    def stores(self) -> list:
+        return STORES + list(self.unwritable_stores)
 
 
-GLANCE_INSTANCES = [GlanceInstance("glance", "RegionOne")]
+GLANCE_INSTANCES = [
+    GlanceInstance("glance", "RegionOne"),
+    # Source region for glance-download, home of a store that always fails, and a cloud
+    # that does not enable copy-image and glance-download (tests of disabled methods).
+    # One worker: it serves only a few import tests, and starts faster.
+    GlanceInstance("glance2", "RegionTwo", processes=1, unwritable_stores=("broken",),
+                   import_methods=("glance-direct", "web-download")),
+]
 
 
 # --------------------------------------------------------------------------
@@ -391,6 +408,11 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
     keystone = url_for(ports["keystone"])
     for sub in ["locks", "cache", "staging", "tasks"] + [f"stores/{s}" for s in STORES]:
         (d / sub).mkdir(parents=True, exist_ok=True)
+    # An unwritable store's directory lies under a regular file, so makedirs fails even for root.
+    for store in inst.unwritable_stores:
+        blocker = d / "stores" / f"{store}-not-mounted"
+        if not blocker.is_file():
+            write_text(blocker, "This file stands where a store volume would be mounted; see cloud.py.\n")
 
     # The wheel's sample paste file works as it is; only the healthcheck
     # "disable" file is moved off /etc.
@@ -407,14 +429,19 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
         if i == 0:
             opts.append(("weight", "100"))
         store_sections[store] = opts
+    for store in inst.unwritable_stores:
+        store_sections[store] = [
+            ("filesystem_store_datadir", f"{d / 'stores' / f'{store}-not-mounted' / 'data'}/"),
+            ("store_description", f"Unwritable file store ({inst.region}); every write fails"),
+        ]
 
     write_text(d / "glance-api.conf", render_ini({
         "DEFAULT": [
             ("debug", "false"),
             ("public_endpoint", url_for(port)),
-            ("enabled_backends", ",".join(f"{s}:file" for s in STORES)),
+            ("enabled_backends", ",".join(f"{s}:file" for s in inst.stores)),
             # Lists declared with bounds=True need the brackets.
-            ("enabled_import_methods", "[glance-direct,web-download,copy-image,glance-download]"),
+            ("enabled_import_methods", "[%s]" % ",".join(inst.import_methods)),
             ("image_size_cap", str(1 << 40)),
             ("user_storage_quota", "0"),
             ("image_cache_dir", str(d / "cache")),
@@ -444,7 +471,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
         "oslo_concurrency": [("lock_path", str(d / "locks"))],
     }), mode=0o600)
     write_text(svc.uwsgi_ini, uwsgi_ini(
-        lay, port, "glance.wsgi.api:application", processes=2, threads=4,
+        lay, port, "glance.wsgi.api:application", processes=inst.processes, threads=4,
         # Glance reads <OS_GLANCE_CONFIG_DIR>/glance-api.conf and nothing else.
         env=[f"OS_GLANCE_CONFIG_DIR={d}", "IMAGECAT_SQLITE_IMMEDIATE=1"],
         extra=[("http-chunked-input", "1"), ("buffer-size", "65535")],
@@ -862,7 +889,9 @@ def write_clouds_yaml(lay: Layout, ports: dict, passwords: dict) -> None:
             f"      project_name: {q(project)}",
             f"      user_domain_name: {q(DOMAIN)}",
             f"      project_domain_name: {q(DOMAIN)}",
-            f"    region_name: {q(KEYSTONE_REGION)}",
+            # A list, so region_name may pick any of them; the first is the default.
+            "    regions:",
+            *[f"      - {q(inst.region)}" for inst in GLANCE_INSTANCES],
             "    interface: public",
             "    identity_api_version: 3",
         ]
@@ -877,7 +906,9 @@ def write_cloud_json(lay: Layout, ports: dict, projects: dict) -> dict:
         glances[inst.name] = {
             "url": url_for(ports[inst.name]), "region": inst.region, "port": ports[inst.name],
             "pid": read_pidfile(svc), "log": str(svc.log), "config_dir": str(svc.config_dir),
-            "stores": STORES, "default_store": STORES[0],
+            "stores": inst.stores, "default_store": STORES[0],
+            "unwritable_stores": list(inst.unwritable_stores),
+            "import_methods": list(inst.import_methods),
         }
     primary = GLANCE_INSTANCES[0].name
     facts = {
@@ -885,6 +916,8 @@ def write_cloud_json(lay: Layout, ports: dict, projects: dict) -> dict:
         "auth_url": f"{url_for(ports['keystone'])}/v3",
         "glance_url": glances[primary]["url"],
         "region_name": KEYSTONE_REGION,
+        # Image endpoint of every region (RegionTwo: the source of glance-download tests).
+        "regions": {inst.region: glances[inst.name]["url"] for inst in GLANCE_INSTANCES},
         "ports": ports,
         "clouds_yaml": str(lay.clouds_yaml),
         "clouds": CLOUD_USERS,

@@ -1,0 +1,164 @@
+"""Serve a directory over HTTP on loopback, for web-download imports in tests, demo and benchmarks.
+
+  serve_files.py start --dir DIR --state FILE   start a server in the background; prints {"url", "port", "pid"}
+  serve_files.py stop --state FILE              stop the server that 'start' recorded in FILE
+  serve_files.py run --dir DIR [--port N]       serve in the foreground
+
+Standard library only. Missing files get 404; every request is logged to
+<state>.log. /slow/<file> serves <file> at SLOW_RATE bytes a second, so a test
+can catch an import while it runs. Binds 127.0.0.1 only (the local cloud allows
+web-download from it).
+"""
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 5.0
+SLOW_PREFIX = "/slow/"
+SLOW_RATE = 2 * 1024 * 1024
+SLOW_CHUNK = 256 * 1024
+
+
+class FileHandler(http.server.SimpleHTTPRequestHandler):
+    """Files of one directory; no directory listings; files sent with sendfile()."""
+
+    slow = False
+
+    def list_directory(self, path):
+        self.send_error(404, "No listing")
+        return None
+
+    def translate_path(self, path):
+        self.slow = path.startswith(SLOW_PREFIX)
+        if self.slow:
+            path = "/" + path[len(SLOW_PREFIX):]
+        return super().translate_path(path)
+
+    def copyfile(self, source, outputfile):
+        if self.slow:
+            while True:
+                chunk = source.read(SLOW_CHUNK)
+                if not chunk:
+                    return
+                outputfile.write(chunk)
+                time.sleep(len(chunk) / SLOW_RATE)
+        try:
+            self.connection.sendfile(source)
+        except (AttributeError, OSError, ValueError):
+            super().copyfile(source, outputfile)
+
+    def log_message(self, *args):
+        sys.stderr.write("%s %s\n" % (time.strftime("%H:%M:%S"), args[0] % args[1:]))
+        sys.stderr.flush()
+
+
+def serve(directory, port, ready_file=None):
+    handler = functools.partial(FileHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer((HOST, port), handler)
+    server.daemon_threads = True
+    if ready_file:
+        tmp = Path(str(ready_file) + ".tmp")
+        tmp.write_text(json.dumps({"port": server.server_address[1], "pid": os.getpid()}))
+        os.replace(tmp, ready_file)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def cmdline(pid):
+    try:
+        return Path("/proc/%d/cmdline" % pid).read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def is_our_server(pid, state):
+    """Only a process started by this script for this state file is ever signalled."""
+    args = [a.decode(errors="replace") for a in cmdline(pid)]
+    return any(a.endswith("serve_files.py") for a in args) and "--ready-file" in args and str(state) in args
+
+
+def start(directory, state, port=0):
+    state = Path(state).resolve()
+    stop(state, quiet=True)
+    ready = Path(str(state) + ".ready")
+    ready.unlink(missing_ok=True)
+    with open(str(state) + ".log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "run", "--dir", str(Path(directory).resolve()),
+             "--port", str(port), "--ready-file", str(ready), "--state", str(state)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("serve_files: the server did not start; see %s.log" % state)
+        time.sleep(0.05)
+    info = json.loads(ready.read_text())
+    ready.unlink()
+    info["url"] = "http://%s:%d" % (HOST, info["port"])
+    with socket.create_connection((HOST, info["port"]), timeout=5):
+        pass
+    state.write_text(json.dumps(info) + "\n")
+    return info
+
+
+def stop(state, quiet=False):
+    state = Path(state).resolve()
+    try:
+        info = json.loads(state.read_text())
+    except (OSError, ValueError):
+        if not quiet:
+            print(json.dumps({"stopped": False}))
+        return False
+    pid = info.get("pid")
+    stopped = False
+    if pid and is_our_server(pid, state):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while is_our_server(pid, state) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if is_our_server(pid, state):
+            os.kill(pid, signal.SIGKILL)
+        stopped = True
+    state.unlink(missing_ok=True)
+    if not quiet:
+        print(json.dumps({"stopped": stopped, "pid": pid}))
+    return stopped
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["start", "stop", "run"])
+    parser.add_argument("--dir", help="directory to serve")
+    parser.add_argument("--state", help="state file (start/stop)")
+    parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    parser.add_argument("--ready-file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.command in ("start", "run") and not args.dir:
+        parser.error("--dir is required")
+    if args.command in ("start", "stop") and not args.state:
+        parser.error("--state is required")
+    if args.command == "start":
+        print(json.dumps(start(args.dir, args.state, args.port)))
+    elif args.command == "stop":
+        stop(args.state)
+    else:
+        serve(args.dir, args.port, args.ready_file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
