@@ -20,6 +20,8 @@ options:
   id:
     description:
       - Image id (a UUID). Looks the image up by id; when creating, the new image gets this id.
+      - Without it, a new image gets an id derived from its project and name, the same in every run, so
+        two runs of one task at the same moment create one image.
     type: str
   disk_format:
     description:

@@ -21,9 +21,12 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     allowed_values,
+    create_image,
+    create_named_image,
     find_image_by_name,
     find_one_image,
     get_image,
+    named_image_id,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
 
@@ -70,12 +73,29 @@ class ImageMetadata:
             self.owner_id = resolve_project(connection, self.params["owner"], "owner")
         return self.owner_id
 
+    def scope(self, connection):
+        """The project whose images the name is looked up among (and new images are made for)."""
+        return self.owner_id or connection.project_id()
+
+    def new_image(self, client, connection, body):
+        """Create a new image: under the id option, or under an id derived from the name, so that two
+        runs creating it at the same moment make one image. Returns (image, made_here)."""
+        if self.params["id"]:
+            return create_image(client, dict(body, id=self.params["id"])), True
+        body = dict(body)
+        body.pop("id", None)
+        return create_named_image(client, body, self.scope(connection))
+
+    def new_image_id(self, connection):
+        """The id new_image() tries first: for check mode's prediction."""
+        return self.params["id"] or named_image_id(self.scope(connection), self.params["name"])
+
     def find_current(self, client, connection):
         """The image by id, or the only image of that name in the owner's project (None: none)."""
         params = self.params
         if params["id"]:
             return get_image(client, params["id"])
-        candidates = find_image_by_name(client, params["name"], self.owner_id or connection.project_id())
+        candidates = find_image_by_name(client, params["name"], self.scope(connection))
         if len(candidates) > 1:
             raise InputError("name: %d images are named '%s': %s. Give id to choose one."
                              % (len(candidates), params["name"], ", ".join(i["id"] for i in candidates)))

@@ -9,8 +9,10 @@ values Glance would answer with 400, so the error names the option instead.
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import uuid
 from datetime import datetime
 from urllib.parse import quote
 
@@ -29,6 +31,9 @@ TIME_OPERATORS = ("gt", "gte", "eq", "neq", "lt", "lte")
 # Fields that Glance filters with an optional eq:/in: operator.
 OPERATOR_FIELDS = ("name", "id", "status", "disk_format", "container_format")
 DEFAULT_PAGE_SIZE = 1000
+# Ids of images created by name are derived from (project, name, attempt) in this namespace.
+NAMED_ID_NAMESPACE = uuid.UUID("6f1d3c2e-8a0b-4b7e-9c55-2f4e7d9a1b30")
+NAMED_ID_ATTEMPTS = 20
 
 # The argument spec of the ``filters`` option, shared by modules and plugins.
 FILTERS_ARGSPEC = dict(
@@ -256,6 +261,36 @@ def create_image(client, body):
         raise InputError("id: %s belonged to an image that was deleted; Glance never reuses image ids. "
                          "Choose another id, or leave id unset." % body["id"])
     return existing
+
+
+def named_image_id(scope, name, attempt=0):
+    """The id an image named ``name`` in project ``scope`` is created with: the same in every run."""
+    return str(uuid.uuid5(NAMED_ID_NAMESPACE, json.dumps([scope or "", name, attempt])))
+
+
+def create_named_image(client, body, scope):
+    """Create the image ``body`` describes (without an id) under an id derived from its name.
+
+    Two runs that create the same name at the same moment send the same id: the second
+    POST meets 409 and reads back the image of the first, so they make one image. An id
+    whose image was deleted (Glance never reuses ids) or renamed is skipped for the next
+    attempt. Returns (image, made_here): made_here is False when another run made it.
+    """
+    for attempt in range(NAMED_ID_ATTEMPTS):
+        image_id = named_image_id(scope, body["name"], attempt)
+        try:
+            # Retried like create_image: a replay that meets our own first try reads it back below.
+            created = client.request("POST", "/v2/images", json_body=dict(body, id=image_id), expected=(201,),
+                                     retry=True)
+            return created.json(), True
+        except GlanceError as error:
+            if error.status != 409:
+                raise
+        existing = get_image(client, image_id)
+        if existing is not None and existing.get("name") == body["name"]:
+            return existing, False
+    # Many deleted or renamed images of this name: an id of its own, made retry-safe by create_image.
+    return create_image(client, dict(body, id=str(uuid.uuid4()))), True
 
 
 def update_image(client, image_id, ops):

@@ -70,8 +70,12 @@ notes:
   - O(disk_format) and O(container_format) of an image with data change only through
     O(on_content_change=replace) with O(filename), which makes a new image.
   - The image's members are not copied by O(on_content_change=replace).
-  - Creates are safe to retry (the client chooses the id), and a create that finds another image of
-    the same name made at the same moment keeps the older one and removes its own.
+  - Creates are safe to retry and to run twice at the same moment. Without O(id), a new image's id is
+    derived from its project and name (skipping ids of deleted images, which Glance never reuses), so two
+    runs of the same task that create it at once send the same id and make one image; the second run
+    carries on with that image (and an upload it meets waits for the other one and checks the data).
+    Another tool creating the same name at the same moment can still make a second image; the next run
+    then fails, listing both ids.
 extends_documentation_fragment:
   - imagecat.glance.image_metadata
   - imagecat.glance.connection
@@ -451,14 +455,15 @@ class ImageModule(GlanceModule):
     def create(self, fields):
         image = self.new_image(fields)
         if image is None:
-            # A run that created the same name at the same moment won; carry on with its image.
+            # Another run of this task created the image at the same moment: carry on with it like
+            # with any existing image.
             return self.ensure_present(self.find_current())
         return self.result(changed=True, image=image, before={}, after=managed_view(image))
 
     def new_image(self, fields, base=None):
         """Create (and fill) an image; ``base`` is the image it replaces. In check mode, the prediction.
 
-        Returns None when another run created the same name at the same moment and won.
+        Returns None when another run of the task created the same image at the same moment.
         """
         p = self.params
         if p["filename"]:
@@ -474,7 +479,11 @@ class ImageModule(GlanceModule):
             properties = dict(custom_properties(base)) if not p["purge_properties"] else {}
             properties.update(self.properties or {})
             fields = dict({f: base[f] for f in CARRIED_FIELDS if base.get(f) is not None}, **fields)
-        image_id = p["id"] if base is None and p["id"] else str(uuid.uuid4())
+        if base is None:
+            image_id = self.meta.new_image_id(self.connection) if self.check_mode else None
+        else:
+            # A replacement lives next to the image it replaces for a moment: an id of its own.
+            image_id = str(uuid.uuid4())
         body = create_body(image_id, p["name"] or (base or {}).get("name"), fields, properties, tags)
         if self.check_mode:
             image = predicted_new_image(body, has_data=bool(p["filename"]))
@@ -484,9 +493,12 @@ class ImageModule(GlanceModule):
                     image["status"] = "deactivated"
             return image
 
-        image = create_image(self.client, body)
-        if base is None and not p["id"] and not self.is_only_image(image):
-            return None
+        if base is None:
+            image, made_here = self.meta.new_image(self.client, self.connection, body)
+            if not made_here:
+                return None
+        else:
+            image = create_image(self.client, body)
         if p["filename"] and image.get("status") == "queued":
             image = self.upload(image, delete_on_failure=True)
         if p["state"] == "deactivated":
@@ -496,15 +508,6 @@ class ImageModule(GlanceModule):
             set_active(self.client, image["id"], False)
             image = get_image(self.client, image["id"])
         return image
-
-    def is_only_image(self, created):
-        """Another run may have created the same name at the same moment: the older image stays,
-        and the younger one is deleted by the run that made it."""
-        same_name = find_image_by_name(self.client, created.get("name"), created.get("owner"))
-        if not same_name or same_name[0]["id"] == created["id"]:
-            return True
-        self.discard(created["id"])
-        return False
 
     def replace(self, current, fields):
         if current.get("protected") and self.params["protected"] is not False:

@@ -218,7 +218,6 @@ import:
 """
 
 import os
-import uuid
 from urllib.parse import urlsplit
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
@@ -242,7 +241,6 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
-    create_image,
     delete_image,
     get_image,
     is_uuid,
@@ -410,11 +408,15 @@ class ImageImportModule(GlanceModule):
                     fields[field] = self.remote[field]
                 else:
                     raise InputError("%s is needed to import into a new image." % field)
-        body = create_body(p["id"] or str(uuid.uuid4()), p["name"], fields, self.meta.properties, self.meta.tags)
+        body = create_body(self.meta.new_image_id(self.connection) if self.check_mode else None, p["name"], fields,
+                           self.meta.properties, self.meta.tags)
         if self.check_mode:
             image = self.predict(predicted_new_image(body, has_data=False))
             return self.finish(True, {}, image)
-        image = create_image(self.client, body)
+        image, made_here = self.meta.new_image(self.client, self.connection, body)
+        if not made_here:
+            # Another run of this task created the image at the same moment: treat it as existing.
+            return self.update(image)
         image = self.import_data(image, created=True)
         return self.finish(True, {}, image)
 
