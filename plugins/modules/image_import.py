@@ -90,7 +90,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for the import (polled with backoff up to 5 s between requests).
+    description: Seconds to wait for the import (polled with backoff up to 2 s between requests).
     type: int
     default: 900
 notes:

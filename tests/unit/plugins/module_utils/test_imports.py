@@ -184,7 +184,7 @@ def test_wait_polls_with_capped_backoff_until_the_lock_is_gone():
     })
     done = wait_for_import(client, IMAGE, 600, sleep=clock.sleep, clock=clock)
     assert done["status"] == "active"
-    assert clock.sleeps == [0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0]
+    assert clock.sleeps == [0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0, 2.0]
 
 
 def test_a_queued_image_holding_the_lock_is_still_importing():
