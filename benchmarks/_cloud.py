@@ -52,6 +52,34 @@ def call(method, url, token, body=None, headers=None):
         return json.loads(raw) if raw else None
 
 
+def next_page(glance, page):
+    """The URL of the page after ``page`` (an answer of GET /v2/images), or None after the last."""
+    return glance + page["next"] if page.get("next") and page["images"] else None
+
+
+def list_images(glance, token, query=""):
+    """Every image of GET /v2/images?limit=1000<query> (query: "&name=value..."), all pages."""
+    images, url = [], "%s/v2/images?limit=1000%s" % (glance, query)
+    while url:
+        page = call("GET", url, token)
+        images += page["images"]
+        url = next_page(glance, page)
+    return images
+
+
+def curl_listing(glance, token, query=""):
+    """How many images GET /v2/images?limit=1000<query> holds, following every page with curl, one
+    process per page, like a shell script would: the raw baseline of the listing benchmarks."""
+    url, total = "%s/v2/images?limit=1000%s" % (glance, query), 0
+    while url:
+        out = subprocess.run(["curl", "-sf", "-H", "X-Auth-Token: " + token, "-H", "Accept: application/json", url],
+                             capture_output=True, text=True, check=True).stdout
+        page = json.loads(out)
+        total += len(page["images"])
+        url = next_page(glance, page)
+    return total
+
+
 def median_time(runs, func):
     """Run func `runs` times; return the median wall time in seconds and the last result."""
     times, result = [], None

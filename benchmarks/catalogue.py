@@ -30,7 +30,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, delete_images, peer_venv, run_playbook, token_for  # noqa: E402
+from _cloud import REPO, cloud_facts, delete_images, list_images, peer_venv, run_playbook, token_for  # noqa: E402
 
 TAG_50 = "imagecat-bench-catalogue"
 TAG_1K = "imagecat-bench-catalogue-1k"
@@ -90,27 +90,14 @@ ITEM_RESULT = re.compile(r"^(ok|changed): \[localhost\] => \(item=", re.M)
 # ---- the cloud, through its REST API --------------------------------------------------------
 
 def tagged_ids(glance, token, tag, owner):
-    ids = []
-    for hidden in ("false", "true"):
-        url = "%s/v2/images?tag=%s&owner=%s&os_hidden=%s&limit=1000" % (glance, tag, owner, hidden)
-        while url:
-            page = call("GET", url, token)
-            ids += [image["id"] for image in page["images"]]
-            url = glance + page["next"] if page.get("next") and page["images"] else None
-    return ids
+    return [image["id"] for hidden in ("false", "true")
+            for image in list_images(glance, token, "&tag=%s&owner=%s&os_hidden=%s" % (tag, owner, hidden))]
 
 
 def visible_count(glance, token, owner):
     """Images of the project, as the catalogue lists them (visible + hidden): what its pages hold."""
-    counts = {}
-    for hidden in ("false", "true"):
-        total, url = 0, "%s/v2/images?owner=%s&os_hidden=%s&limit=1000" % (glance, owner, hidden)
-        while url:
-            page = call("GET", url, token)
-            total += len(page["images"])
-            url = glance + page["next"] if page.get("next") and page["images"] else None
-        counts[hidden] = total
-    return counts
+    return {hidden: len(list_images(glance, token, "&owner=%s&os_hidden=%s" % (owner, hidden)))
+            for hidden in ("false", "true")}
 
 
 def clean(glance, owner):

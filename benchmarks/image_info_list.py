@@ -8,27 +8,22 @@ metadata-only, tagged with a benchmark tag, created if missing and deleted after
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, create_image, delete_images, median_time, run_playbook, token_for  # noqa: E402
+from _cloud import (  # noqa: E402
+    REPO, cloud_facts, create_image, curl_listing, delete_images, list_images, median_time, run_playbook, token_for,
+)
 
 TAG = "imagecat-bench-list"
 
 
 def list_ids(glance, token):
-    ids, url = [], "%s/v2/images?tag=%s&limit=1000" % (glance, TAG)
-    while url:
-        page = call("GET", url, token)
-        ids += [image["id"] for image in page["images"]]
-        url = glance + page["next"] if page.get("next") and page["images"] else None
-    return ids
+    return [image["id"] for image in list_images(glance, token, "&tag=" + TAG)]
 
 
 def seed(glance, token, count):
@@ -43,18 +38,6 @@ def seed(glance, token, count):
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(create, range(len(existing), count)))
     return list_ids(glance, token)
-
-
-def curl_listing(glance, token):
-    """Follow every page with curl, one process per page, like a shell script would."""
-    url, total = "%s/v2/images?tag=%s&limit=1000" % (glance, TAG), 0
-    while url:
-        out = subprocess.run(["curl", "-sf", "-H", "X-Auth-Token: " + token, "-H", "Accept: application/json", url],
-                             capture_output=True, text=True, check=True).stdout
-        page = json.loads(out)
-        total += len(page["images"])
-        url = glance + page["next"] if page.get("next") and page["images"] else None
-    return total
 
 
 PLAYBOOK = """
@@ -104,7 +87,7 @@ def main():
                 handle.write(PLAYBOOK % (TASK % (TAG, count)))
             with open(floor_book, "w") as handle:
                 handle.write(PLAYBOOK % FLOOR_TASKS)
-            curl_s, listed = median_time(args.runs, lambda: curl_listing(glance, token))
+            curl_s, listed = median_time(args.runs, lambda: curl_listing(glance, token, "&tag=" + TAG))
             assert listed == count, (listed, count)
             floor_s = median_time(args.runs, lambda: run_playbook(floor_book, env))[0]
             book_s = median_time(args.runs, lambda: run_playbook(task_book, env))[0]

@@ -44,7 +44,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _cloud import (  # noqa: E402
-    MIB, REPO, call, cloud_facts, curl_upload, delete_images, make_file, peer_venv, run_playbook, token_for,
+    MIB, REPO, cloud_facts, curl_upload, delete_images, list_images, make_file, peer_venv, run_playbook, token_for,
 )
 
 TAG = "imagecat-bench-image"
@@ -126,15 +126,6 @@ REQUEST_LINE = re.compile(r"\] ([A-Z]+) (\S+) => generated")
 
 
 # ---- the cloud, through its REST API --------------------------------------------------------
-
-def list_images(glance, token, query):
-    images, url = [], "%s/v2/images?limit=1000%s" % (glance, query)
-    while url:
-        page = call("GET", url, token)
-        images += page["images"]
-        url = glance + page["next"] if page.get("next") and page["images"] else None
-    return images
-
 
 def tagged_ids(glance, token, owner):
     return [image["id"] for image in list_images(glance, token, "&tag=%s&owner=%s" % (TAG, owner))]

@@ -37,7 +37,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cloud import REPO, call, cloud_facts, create_image, delete_images, median_time, peer_venv, token_for  # noqa: E402
+from _cloud import (  # noqa: E402
+    REPO, cloud_facts, create_image, curl_listing, delete_images, list_images, median_time, peer_venv, token_for,
+)
 
 TAG = "imagecat-bench-inventory"
 PAGE = 1000
@@ -45,21 +47,11 @@ TARGET_OVER_RAW = 1.5
 
 
 def tagged_ids(glance, token):
-    ids, url = [], "%s/v2/images?tag=%s&limit=%d" % (glance, TAG, PAGE)
-    while url:
-        page = call("GET", url, token)
-        ids.extend(image["id"] for image in page["images"])
-        url = glance + page["next"] if page.get("next") and page["images"] else None
-    return ids
+    return [image["id"] for image in list_images(glance, token, "&tag=" + TAG)]
 
 
 def visible_count(glance, token):
-    count, url = 0, "%s/v2/images?limit=%d" % (glance, PAGE)
-    while url:
-        page = call("GET", url, token)
-        count += len(page["images"])
-        url = glance + page["next"] if page.get("next") and page["images"] else None
-    return count
+    return len(list_images(glance, token))
 
 
 def create_one(glance, token, index):
@@ -74,17 +66,6 @@ def seed(glance, token, count):
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda index: create_one(glance, token, index), range(have, count)))
     return tagged_ids(glance, token)
-
-
-def raw_listing(glance, token):
-    url, total = "%s/v2/images?tag=%s&limit=%d" % (glance, TAG, PAGE), 0
-    while url:
-        out = subprocess.run(["curl", "-sf", "-H", "X-Auth-Token: " + token, "-H", "Accept: application/json", url],
-                             capture_output=True, text=True, check=True).stdout
-        page = json.loads(out)
-        total += len(page["images"])
-        url = glance + page["next"] if page.get("next") and page["images"] else None
-    return total
 
 
 def collections_path():
@@ -188,7 +169,7 @@ def main():
                 out = run([os.path.join(peer, "bin", "ansible-playbook"), playbook], peer_env)
                 return int(out.split("PEER_COUNT=")[1].split('"')[0])
 
-            raw_s, listed = median_time(args.runs, lambda: raw_listing(glance, token))
+            raw_s, listed = median_time(args.runs, lambda: curl_listing(glance, token, "&tag=" + TAG))
             inv_s, hosts = median_time(args.runs, lambda: inventory(plain))
             bare_env = dict(ours_env, ANSIBLE_INVENTORY_ENABLED="ansible.builtin.yaml")
             bare_s, bare_hosts = median_time(args.runs, lambda: len(json.loads(run(

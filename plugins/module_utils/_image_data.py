@@ -29,6 +29,10 @@ CACHE_ENTRIES = 2000
 HASH_BACKLOG = 8
 
 
+# The hash_cache option (documented by the imagecat.glance.hash_cache doc fragment).
+HASH_CACHE_ARGSPEC = dict(type="raw", default="~/.cache/imagecat.glance/digests.json")
+
+
 def hash_cache_path(value):
     """The hash_cache option -> a path, or None when the cache is off (false, no, off, empty)."""
     if value is None or value is False or str(value).lower() in ("", "false", "no", "off", "0"):

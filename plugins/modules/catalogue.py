@@ -84,12 +84,6 @@ options:
     description: Seconds to wait for each upload or import to finish.
     type: int
     default: 900
-  hash_cache:
-    description:
-      - File that caches digests of local files by path, device, inode, size and modification time,
-        so an unchanged file is not read again. V(false) turns the cache off.
-    type: raw
-    default: ~/.cache/imagecat.glance/digests.json
 notes:
   - "Two runs of the same catalogue at the same moment do not make duplicates: a version's image is created
     with an id derived from the project, O(managed_tag), the entry name and the version, so the second
@@ -102,6 +96,7 @@ seealso:
   - module: imagecat.glance.image
   - module: imagecat.glance.image_member
 extends_documentation_fragment:
+  - imagecat.glance.hash_cache
   - imagecat.glance.connection
   - imagecat.glance.attributes
   - imagecat.glance.attributes.ACTIONS
@@ -212,7 +207,7 @@ api_requests:
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import PRUNE_POLICIES, validate_catalogue
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import CatalogueRun
-from ansible_collections.imagecat.glance.plugins.module_utils._image_data import hash_cache_path
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
@@ -226,7 +221,7 @@ class CatalogueModule(GlanceModule):
         prune=dict(type="str", default="none", choices=list(PRUNE_POLICIES)),
         parallel=dict(type="int", default=2),
         timeout=dict(type="int", default=900),
-        hash_cache=dict(type="raw", default="~/.cache/imagecat.glance/digests.json"),
+        hash_cache=HASH_CACHE_ARGSPEC,
     )
 
     def run(self):

@@ -52,12 +52,6 @@ options:
     type: str
     choices: [fail, replace, keep]
     default: fail
-  hash_cache:
-    description:
-      - File that caches digests of local files by path, device, inode, size and modification time,
-        so an unchanged file is not read again. V(false) turns the cache off.
-    type: raw
-    default: ~/.cache/imagecat.glance/digests.json
   wait:
     description: Wait for the image to become active after an upload (and verify its digest).
     type: bool
@@ -77,6 +71,7 @@ notes:
     Another tool creating the same name at the same moment can still make a second image; the next run
     then fails, listing both ids.
 extends_documentation_fragment:
+  - imagecat.glance.hash_cache
   - imagecat.glance.image_metadata
   - imagecat.glance.connection
   - imagecat.glance.attributes
@@ -166,6 +161,7 @@ import uuid
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
+    HASH_CACHE_ARGSPEC,
     DigestCache,
     HashingReader,
     check_file,
@@ -190,7 +186,6 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     create_image,
     delete_image,
-    find_image_by_name,
     get_image,
     set_active,
     update_image,
@@ -216,7 +211,7 @@ class ImageModule(GlanceModule):
         checksum=dict(type="str"),
         store=dict(type="str"),
         on_content_change=dict(type="str", default="fail", choices=["fail", "replace", "keep"]),
-        hash_cache=dict(type="raw", default="~/.cache/imagecat.glance/digests.json"),
+        hash_cache=HASH_CACHE_ARGSPEC,
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
     )
