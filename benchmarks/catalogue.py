@@ -212,6 +212,8 @@ def main():
         if not made["changed"] or made["images"] != 50:
             raise SystemExit("set-up: the catalogue made %s images (changed=%s)" % (made["images"], made["changed"]))
         ours = [unchanged(runner.catalogue(play50), "the 50-image catalogue") for dummy in range(args.runs)]
+        # The task lists all of the project's images: its time grows with them, not only with the catalogue.
+        listed50 = visible_count(glance, token_for("demo"), owner)
         peer_runs = [runner.peer(peer50, peer) for dummy in range(args.peer_runs)]
         for wall, items in peer_runs:
             if len(items) != 50:
@@ -247,7 +249,8 @@ def main():
             play50_s, joined(r["playbook"] for r in ours), ours[-1]["requests"]))
         print("   openstack.cloud.image loop (50 tasks, peer venv) %6.2f s   runs %s   items reported changed: %s" % (
             peer_s, joined(wall for wall, items in peer_runs), joined(peer_changed, "%d")))
-        print("   catalogue task under %.0f s: %.2f s   %s" % (TARGET_TASK_50, task50, verdict(task50 < TARGET_TASK_50)))
+        print("   catalogue task under %.0f s: %.2f s   %s   (the project holds %d visible + %d hidden images, all listed)"
+              % (TARGET_TASK_50, task50, verdict(task50 < TARGET_TASK_50), listed50["false"], listed50["true"]))
         print("   peer loop / catalogue playbook = %.1fx  (target: at least %.0fx)   %s" % (
             peer_s / play50_s, TARGET_PEER_SPEEDUP, verdict(peer_s / play50_s >= TARGET_PEER_SPEEDUP)))
         task1k = statistics.median(r["seconds"] for r in big)
