@@ -10,6 +10,13 @@ class ModuleDocFragment:
 
     DOCUMENTATION = r"""
 attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - For tasks that run on the controller (connection C(local)), the whole module runs inside the Ansible worker
+        process, sharing imports and, in a loop, one authenticated session; otherwise the module is shipped as usual.
+        See the connection guide, section "Where the modules run".
   action_group:
     description: Use C(group/imagecat.glance.glance) in C(module_defaults) to set the connection options once.
     support: full
