@@ -11,7 +11,6 @@ data first (in parallel), then metadata and sharing, then pruning.
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
@@ -27,9 +26,9 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
     DigestCache,
-    HashingReader,
     check_file,
     file_digests,
+    send_file,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
@@ -41,6 +40,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     update_image,
     upload_data,
     wait_for_image,
+    wait_for_upload,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._imports import start_import, wait_for_import
 from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
@@ -64,7 +64,6 @@ class CatalogueRun:
         self.parallel = max(1, parallel)
         self.timeout = timeout
         self.cache = DigestCache(hash_cache)
-        self.cache_lock = threading.Lock()
         self.resolve_member = resolve_member
         self.warnings = []
         # The client may be shared by several runs (the items of a loop run in one process).
@@ -72,8 +71,7 @@ class CatalogueRun:
 
     # ---- reading and planning ----------------------------------------------------------------
     def digest(self, filename, algorithm):
-        with self.cache_lock:
-            return file_digests(filename, [algorithm], self.cache)[algorithm]
+        return file_digests(filename, [algorithm], self.cache)[algorithm]
 
     def check_files(self):
         """Every file of a version to keep exists and matches its declared checksum (no request)."""
@@ -237,9 +235,9 @@ class CatalogueRun:
             return image
         algorithms = sorted({DEFAULT_HASH, image.get("os_hash_algo") or DEFAULT_HASH}
                             | ({wanted["checksum"][0]} if wanted["checksum"] else set()))
-        reader = HashingReader(source["filename"], algorithms)
         try:
-            upload_data(self.client, image["id"], reader)
+            sent = send_file(source["filename"], algorithms,
+                             lambda reader: upload_data(self.client, image["id"], reader), self.cache)
         except GlanceError as error:
             if error.status != 409:
                 raise
@@ -248,15 +246,7 @@ class CatalogueRun:
                                    self.timeout)
             self.verify(image, wanted, sent=None)
             return image
-        finally:
-            reader.close()
-        sent = reader.digests()
-        with self.cache_lock:
-            self.cache.put(reader.key, sent)
-        image = wait_for_image(self.client, image["id"], lambda i: i.get("status") in ("active", "killed", "queued"),
-                               self.timeout)
-        if image.get("status") != "active":
-            raise GlanceError("image %s went to status %s after the upload" % (image["id"], image.get("status")))
+        image = wait_for_upload(self.client, image["id"], self.timeout)
         self.verify(image, wanted, sent)
         return image
 

@@ -62,11 +62,15 @@ def file_key(path, info):
 
 
 class DigestCache:
-    """Digests of local files by (path, device, inode, size, mtime); ``path=None`` disables it."""
+    """Digests of local files by (path, device, inode, size, mtime); ``path=None`` disables it.
+
+    Safe to share between threads (the catalogue uploads in parallel).
+    """
 
     def __init__(self, path):
         self.path = os.path.expanduser(path) if path else None
         self._entries = None
+        self._lock = threading.Lock()
 
     def _load(self):
         if self._entries is None:
@@ -82,12 +86,17 @@ class DigestCache:
         return self._entries
 
     def get(self, key, algorithm):
-        entry = self._load().get(key)
+        with self._lock:
+            entry = self._load().get(key)
         return entry.get(algorithm) if entry else None
 
     def put(self, key, digests):
         if not self.path:
             return
+        with self._lock:
+            self._put(key, digests)
+
+    def _put(self, key, digests):
         entries = self._load()
         entry = dict(entries.get(key) or {})
         entry.update(digests)
@@ -130,6 +139,20 @@ def file_digests(path, algorithms, cache=None):
         if cache is not None:
             cache.put(key, computed)
     return found
+
+
+def send_file(path, algorithms, send, cache=None):
+    """Stream ``path`` once through ``send(reader)`` (an upload or a staging request), hashing it on the
+    way; returns {algorithm: hex} of what was sent, also recorded in ``cache`` when given."""
+    reader = HashingReader(path, algorithms)
+    try:
+        send(reader)
+    finally:
+        reader.close()
+    sent = reader.digests()
+    if cache is not None:
+        cache.put(reader.key, sent)
+    return sent
 
 
 class HashingReader:

@@ -319,6 +319,14 @@ def upload_data(client, image_id, reader, store=None):
                    expected=(204,), retry=False)
 
 
+def wait_for_upload(client, image_id, timeout):
+    """After an upload: wait until Glance has stored the data and return the active image."""
+    image = wait_for_image(client, image_id, lambda i: i.get("status") in ("active", "killed", "queued"), timeout)
+    if image.get("status") != "active":
+        raise GlanceError("image %s went to status %s after the upload" % (image["id"], image.get("status")))
+    return image
+
+
 def wait_for_image(client, image_id, done, timeout, sleep=time.sleep, clock=time.monotonic):
     """Poll until ``done(image)`` is true, with capped backoff; returns the image.
 

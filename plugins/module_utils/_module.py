@@ -69,6 +69,10 @@ class GlanceModule:
     def run(self):
         raise NotImplementedError
 
+    def warn(self, message):
+        """A warning in the task result, also when the task then fails."""
+        self.module.warn(message)
+
     def result(self, changed=False, before=None, after=None, **resources):
         result = dict(changed=changed, **resources)
         if self.module._diff and (before is not None or after is not None):

@@ -163,10 +163,10 @@ from ansible_collections.imagecat.glance.plugins.module_utils._glance import Gla
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
     HASH_CACHE_ARGSPEC,
     DigestCache,
-    HashingReader,
     check_file,
     file_digests,
     hash_cache_path,
+    send_file,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._image_options import (
     IMAGE_METADATA_ARGSPEC,
@@ -191,6 +191,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     update_image,
     upload_data,
     wait_for_image,
+    wait_for_upload,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 
@@ -226,18 +227,13 @@ class ImageModule(GlanceModule):
         if p["filename"]:
             check_file(p["filename"])
         self.cache = DigestCache(hash_cache_path(p["hash_cache"]))
-        self.warnings = []
         self.local = None
-        self.owner_id = self.meta.resolve_owner(self.connection)
+        self.meta.resolve_owner(self.connection)
 
         current = self.find_current()
         if p["state"] == "absent":
-            result = self.ensure_absent(current)
-        else:
-            result = self.ensure_present(current)
-        for warning in self.warnings:
-            self.module.warn(warning)
-        return result
+            return self.ensure_absent(current)
+        return self.ensure_present(current)
 
     # ---- look-ups ------------------------------------------------------------------------
     def find_current(self):
@@ -287,8 +283,8 @@ class ImageModule(GlanceModule):
                                  "Set on_content_change: replace to replace the image, or keep to leave its data."
                                  % (p["filename"], current["id"], self.local_algo(current), self.local[1],
                                     current.get("os_hash_value")))
-            self.warnings.append("filename: %s differs from the data of image %s; kept the image's data "
-                                 "(on_content_change: keep)." % (p["filename"], current["id"]))
+            self.warn("filename: %s differs from the data of image %s; kept the image's data "
+                      "(on_content_change: keep)." % (p["filename"], current["id"]))
 
         ops = self.meta.patch(current, fields)
         upload = content == "missing"
@@ -387,24 +383,17 @@ class ImageModule(GlanceModule):
         """Stream filename into the image, wait for it, verify it; a failed new image is deleted."""
         p = self.params
         algorithms = sorted({DEFAULT_HASH, self.local_algo(image)} | ({self.checksum[0]} if self.checksum else set()))
-        reader = HashingReader(p["filename"], algorithms)
         try:
             try:
-                upload_data(self.client, image["id"], reader, p["store"])
+                sent = send_file(p["filename"], algorithms,
+                                 lambda reader: upload_data(self.client, image["id"], reader, p["store"]), self.cache)
             except GlanceError as error:
                 if error.status != 409 or delete_on_failure:
                     raise
                 # Another run of the same task uploaded into this image first.
                 return self.uploaded_by_other_run(image)
-            finally:
-                reader.close()
-            sent = reader.digests()
-            self.cache.put(reader.key, sent)
             if p["wait"]:
-                image = wait_for_image(self.client, image["id"], lambda i: i.get("status") in ("active", "killed", "queued"),
-                                       p["timeout"])
-                if image.get("status") != "active":
-                    raise GlanceError("image %s went to status %s after the upload" % (image["id"], image.get("status")))
+                image = wait_for_upload(self.client, image["id"], p["timeout"])
                 self.verify_against(image, uploaded=sent)
             else:
                 image = get_image(self.client, image["id"]) or image
@@ -440,8 +429,8 @@ class ImageModule(GlanceModule):
                 return
             except GlanceError as error:
                 if error.status is not None or time.monotonic() + delay > deadline:
-                    self.warnings.append("could not delete the incomplete image %s: %s; the next run of this "
-                                         "task removes it" % (image_id, error))
+                    self.warn("could not delete the incomplete image %s: %s; the next run of this "
+                              "task removes it" % (image_id, error))
                     return
             time.sleep(delay)
             delay = min(4.0, delay * 2)

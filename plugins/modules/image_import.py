@@ -222,9 +222,9 @@ from urllib.parse import urlsplit
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
-    HashingReader,
     check_file,
     file_digests,
+    send_file,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._image_options import (
     FORMAT_FIELDS,
@@ -334,7 +334,6 @@ class ImageImportModule(GlanceModule):
             check_file(p["filename"])
             if self.checksum:
                 self.check_file_checksum()
-        self.warnings = []
         self.report = dict(method=p["method"], started=False, waited_for_other=False, task_id=None,
                            stores_requested=[], stores_succeeded=[], stores_failed=[])
 
@@ -350,12 +349,8 @@ class ImageImportModule(GlanceModule):
         if current is not None and import_running(current):
             current = self.wait_for_running(current)
         if current is None:
-            result = self.create()
-        else:
-            result = self.update(current)
-        for warning in self.warnings:
-            self.module.warn(warning)
-        return result
+            return self.create()
+        return self.update(current)
 
     # ---- checks ------------------------------------------------------------------------------------
     def check_file_checksum(self):
@@ -481,7 +476,7 @@ class ImageImportModule(GlanceModule):
                            % (image["id"], ", ".join(image_stores(image)) or "no store", ", ".join(missing)))
                 if p["all_stores_must_succeed"]:
                     raise InputError("stores: " + message)
-                self.warnings.append(message)
+                self.warn(message)
         expected = None
         if p["method"] == "glance-direct":
             algo = image.get("os_hash_algo") or "sha512"
@@ -540,12 +535,7 @@ class ImageImportModule(GlanceModule):
     def stage(self, image):
         p = self.params
         algorithms = sorted({"sha512", image.get("os_hash_algo") or "sha512"})
-        reader = HashingReader(p["filename"], algorithms)
-        try:
-            stage_data(self.client, image["id"], reader)
-        finally:
-            reader.close()
-        return reader.digests()
+        return send_file(p["filename"], algorithms, lambda reader: stage_data(self.client, image["id"], reader))
 
     def verify_checksum(self, image, cleanup):
         """O(checksum) against the image's data; ``cleanup``: None (data not from this run), or
@@ -576,9 +566,8 @@ class ImageImportModule(GlanceModule):
         self.report["stores_succeeded"] = [store for store in self.targets if store in have]
         self.report["stores_failed"] = [store for store in self.targets if store in failed]
         if self.report["started"] and self.report["stores_failed"]:
-            self.warnings.append("image %s: the import into %s failed; it is in %s."
-                                 % (image["id"], ", ".join(self.report["stores_failed"]),
-                                    ", ".join(have) or "no store"))
+            self.warn("image %s: the import into %s failed; it is in %s."
+                      % (image["id"], ", ".join(self.report["stores_failed"]), ", ".join(have) or "no store"))
 
     def predict(self, image):
         """Check mode: the image as the import would leave it."""

@@ -10,6 +10,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_data import
     HashingReader,
     check_file,
     file_digests,
+    send_file,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 
@@ -91,3 +92,30 @@ def test_reader_closed_early_stops_its_hashing_thread(image_file):
     assert reader._hasher_thread is None
     assert reader.digests() == {"sha256": hashlib.sha256(first).hexdigest()}
     assert len(first) == min(len(data), CHUNK_SIZE)
+
+
+def test_send_file_streams_once_records_the_digests_and_closes(image_file, tmp_path):
+    data = image_file.read_bytes()
+    cache = DigestCache(str(tmp_path / "digests.json"))
+    received = []
+
+    def send(reader):
+        received.append(b"".join(iter(reader.read, b"")))
+
+    sent = send_file(str(image_file), ["sha256"], send, cache)
+    assert received == [data]
+    assert sent == {"sha256": hashlib.sha256(data).hexdigest()}
+    assert file_digests(str(image_file), ["sha256"], DigestCache(str(tmp_path / "digests.json"))) == sent
+
+
+def test_send_file_closes_the_file_when_sending_fails(image_file):
+    readers = []
+
+    def send(reader):
+        readers.append(reader)
+        reader.read()
+        raise OSError("connection reset")
+
+    with pytest.raises(OSError):
+        send_file(str(image_file), ["sha256"], send)
+    assert readers[0]._handle.closed and readers[0]._hasher_thread is None
