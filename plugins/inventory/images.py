@@ -78,6 +78,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - imagecat.glance.legacy_api
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
   - imagecat.glance.connection
@@ -141,7 +142,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.display import Display
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
-from ansible_collections.imagecat.glance.plugins.module_utils._images import find_images
+from ansible_collections.imagecat.glance.plugins.module_utils._legacy import open_reader
 from ansible_collections.imagecat.glance.plugins.plugin_utils._plugin_options import (
     connect_plugin,
     fingerprint,
@@ -229,7 +230,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             with _CONNECT_LOCK:
                 connection = connect_plugin(self, cloud)
-            return find_images(connection.client, None, query), None
+            find = open_reader(connection, self.get_option("api"), self.get_option("compute_endpoint"), query)
+            return find(None, query), None
         except GlanceError as error:
             message = error.message
             if cloud is not None:
@@ -328,7 +330,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         clouds = self._clouds()
         try:
-            query = list_query(self.get_option("filters"), self.get_option("properties"))
+            query = list_query(self.get_option("filters"), self.get_option("properties"), self.get_option("api"))
         except AnsibleError as error:
             raise AnsibleParserError("%s: %s" % (self.NAME, error.message))
         source = self._source_fingerprint(clouds, query)

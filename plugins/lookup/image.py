@@ -62,6 +62,7 @@ options:
     choices: [error, warn, skip]
     default: error
 extends_documentation_fragment:
+  - imagecat.glance.legacy_api
   - imagecat.glance.connection
   - imagecat.glance.connection.PLUGINS
 notes:
@@ -128,7 +129,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
-from ansible_collections.imagecat.glance.plugins.module_utils._images import find_images
+from ansible_collections.imagecat.glance.plugins.module_utils._legacy import open_reader
 from ansible_collections.imagecat.glance.plugins.plugin_utils._plugin_options import (
     apply_jmespath,
     compile_jmespath,
@@ -153,13 +154,16 @@ def _image_terms(terms):
     return names
 
 
-def collect_images(client, terms, query):
-    """(images, missing terms): every match of every term, each image once, in order."""
+def collect_images(find, terms, query):
+    """(images, missing terms): every match of every term, each image once, in order.
+
+    ``find`` is the reader the api option chose (_legacy.open_reader), called like _images.find_images.
+    """
     if not terms:
-        return find_images(client, None, query), []
+        return find(None, query), []
     images, seen, missing = [], set(), []
     for term in terms:
-        found = find_images(client, term, query)
+        found = find(term, query)
         if not found:
             missing.append(term)
         for image in found:
@@ -175,14 +179,15 @@ class LookupModule(LookupBase):
         self.set_options(var_options=option_variables(self, variables, self._templar), direct=kwargs)
         # Every input check comes before the first request.
         names = _image_terms(terms)
-        query = list_query(self.get_option("filters"), self.get_option("properties"))
+        query = list_query(self.get_option("filters"), self.get_option("properties"), self.get_option("api"))
         expression = compile_jmespath(self.get_option("query"))
         on_missing = self.get_option("on_missing")
 
         secrets = secret_values(self)
         try:
-            client = connect_plugin(self).client
-            images, missing = collect_images(client, names, query)
+            find = open_reader(connect_plugin(self), self.get_option("api"), self.get_option("compute_endpoint"),
+                               query)
+            images, missing = collect_images(find, names, query)
         except GlanceError as error:
             raise AnsibleError(redact(error.message, secrets))
 

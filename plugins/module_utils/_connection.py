@@ -149,6 +149,21 @@ class Connection:
             service_type="image", interface=interface or self.interface or "public").get("image") or []
         return {e.get("region_id") or e.get("region"): e.get("url") for e in endpoints if e.get("url")}
 
+    def service_endpoint(self, service_type):
+        """The catalogue's URL of another service (e.g. compute) in this region and interface, or None."""
+        if not self.has_keystone:
+            return None
+        try:
+            access = self.session.auth.get_access(self.session)
+        except ks_exceptions.ClientException as exc:
+            raise _translate_keystone_error(exc, self.cloud_name, None)
+        endpoints = access.service_catalog.get_endpoints(
+            service_type=service_type, interface=self.interface or "public").get(service_type) or []
+        in_region = [e for e in endpoints if not self.region_name
+                     or (e.get("region_id") or e.get("region")) == self.region_name]
+        urls = [e.get("url") for e in in_region if e.get("url")]
+        return urls[0] if urls else None
+
     def client_for(self, endpoint):
         """A client for another image endpoint (another region) on the same session."""
         return GlanceClient(self.session, endpoint, connection_errors=(ks_exceptions.ConnectionError,))

@@ -31,6 +31,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._connection import
     connect,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._legacy import require_image_v2
 
 
 class GlanceModule:
@@ -42,6 +43,8 @@ class GlanceModule:
 
     argument_spec = {}
     module_kwargs = {}
+    # Modules that never write set this; the others refuse a legacy-only endpoint (see ``client``).
+    read_only = False
 
     def __init__(self, module=None):
         self.module = module or AnsibleModule(argument_spec=self.full_spec(), supports_check_mode=True,
@@ -49,6 +52,7 @@ class GlanceModule:
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._connection = None
+        self._writable_checked = False
 
     @classmethod
     def full_spec(cls):
@@ -64,7 +68,16 @@ class GlanceModule:
 
     @property
     def client(self):
-        return self.connection.client
+        """The Image service client; for a writing module, checked once to serve Image API v2.
+
+        The version document is read before the module's first request, so a module pointed at
+        an endpoint that serves only Image API v1, or at a Compute API, fails before any write.
+        """
+        client = self.connection.client
+        if not self.read_only and not self._writable_checked:
+            require_image_v2(client)
+            self._writable_checked = True
+        return client
 
     def run(self):
         raise NotImplementedError

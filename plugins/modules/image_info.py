@@ -116,6 +116,7 @@ options:
     type: int
     default: 1000
 extends_documentation_fragment:
+  - imagecat.glance.legacy_api
   - imagecat.glance.connection
   - imagecat.glance.attributes
   - imagecat.glance.attributes.INFO_MODULE
@@ -221,24 +222,28 @@ images:
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     FILTERS_ARGSPEC,
     build_list_query,
-    find_images,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._legacy import LEGACY_ARGSPEC, open_reader
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 
 
 class ImageInfoModule(GlanceModule):
+    read_only = True
     argument_spec = dict(
         image=dict(type="str", aliases=["name", "id"]),
         filters=dict(type="dict", default={}, options=FILTERS_ARGSPEC),
         properties=dict(type="dict", default={}),
         page_size=dict(type="int", default=1000),
+        **LEGACY_ARGSPEC
     )
 
     def run(self):
         if self.params["page_size"] < 1:
             self.module.fail_json(msg="page_size must be 1 or more.")
         query = build_list_query(self.params["filters"], self.params["properties"])
-        images = find_images(self.client, self.params["image"], query, self.params["page_size"])
+        # The api option picks the reader; legacy ones return the v2 shape too.
+        find = open_reader(self.connection, self.params["api"], self.params["compute_endpoint"], query)
+        images = find(self.params["image"], query, self.params["page_size"])
         return self.result(images=images)
 
 

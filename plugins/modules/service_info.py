@@ -104,6 +104,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._module import Gla
 
 
 class ServiceInfoModule(GlanceModule):
+    read_only = True
     argument_spec = {}
 
     def run(self):

@@ -32,6 +32,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     build_list_query,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._legacy import check_legacy_filters
 
 try:
     import jmespath
@@ -122,8 +123,11 @@ def validated_filters(filters, option="filters"):
     return result.validated_parameters["filters"]
 
 
-def list_query(filters, properties):
-    """Glance list query pairs from the filters and properties options; bad input names the option."""
+def list_query(filters, properties, api=None):
+    """Glance list query pairs from the filters and properties options; bad input names the option.
+
+    With ``api`` (the api option), filters that legacy API cannot apply are refused here as well.
+    """
     if properties is None:
         properties = {}
     if not isinstance(properties, dict):
@@ -131,7 +135,9 @@ def list_query(filters, properties):
                            "got %s." % type(properties).__name__)
     checked = validated_filters(filters)
     try:
-        return build_list_query(checked, properties)
+        query = build_list_query(checked, properties)
+        check_legacy_filters(api, query)
+        return query
     except InputError as error:
         # InputError messages start with the option path (filters.status: ..., properties.x: ...).
         raise AnsibleError("option %s" % error.message)

@@ -1000,8 +1000,29 @@ def cmd_up(lay: Layout, args=None) -> int:
     return 0
 
 
+def _import_nova():
+    # nova.py imports this file as "cloud": let it get this very module (and its CloudError).
+    sys.modules.setdefault("cloud", sys.modules[__name__])
+    import nova
+    return nova
+
+
+def optional_services(lay: Layout) -> list:
+    """Services started only for the tests that need them (nova.py): 'down' and 'reset' stop them too."""
+    nova = _import_nova()
+    return [nova.nova_service(lay)]
+
+
+def cmd_compute_up(lay: Layout, args=None) -> int:
+    return _import_nova().cmd_compute_up(lay, args)
+
+
+def cmd_compute_down(lay: Layout, args=None) -> int:
+    return _import_nova().cmd_compute_down(lay, args)
+
+
 def cmd_down(lay: Layout, args=None) -> int:
-    stop_services(all_services(lay))
+    stop_services(all_services(lay) + optional_services(lay))
     return 0
 
 
@@ -1028,7 +1049,7 @@ def cmd_env(lay: Layout, args=None) -> int:
 
 
 def cmd_reset(lay: Layout, args=None) -> int:
-    stop_services(all_services(lay))
+    stop_services(all_services(lay) + optional_services(lay))
     for path in (lay.clouds_yaml, lay.cloud_json):
         path.unlink(missing_ok=True)
     if lay.state.exists():
@@ -1044,6 +1065,8 @@ COMMANDS = {
     "status": (cmd_status, "show running/stopped; exit 0 only when all are healthy"),
     "env": (cmd_env, "print the export line for OS_CLIENT_CONFIG_FILE"),
     "reset": (cmd_reset, "down, then delete all state except the venv"),
+    "compute-up": (cmd_compute_up, "start nova-api (Compute's images proxy, nova.py) on the running cloud"),
+    "compute-down": (cmd_compute_down, "stop nova-api"),
 }
 
 
