@@ -3,6 +3,7 @@
   serve_files.py start --dir DIR --state FILE   start a server in the background; prints {"url", "port", "pid"}
   serve_files.py stop --state FILE              stop the server that 'start' recorded in FILE
   serve_files.py run --dir DIR [--port N]       serve in the foreground
+  --image-v1 IMAGES.json instead of --dir       serve Image API v1 from that image set (image_v1_server.py)
 
 Standard library only. Missing files get 404; every request is logged to
 <state>.log. /slow/<file> serves <file> at SLOW_RATE bytes a second, so a test
@@ -63,8 +64,8 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
         sys.stderr.flush()
 
 
-def serve(directory, port, ready_file=None):
-    handler = functools.partial(FileHandler, directory=str(directory))
+def serve(directory, port, ready_file=None, handler=None):
+    handler = handler or functools.partial(FileHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer((HOST, port), handler)
     server.daemon_threads = True
     if ready_file:
@@ -91,14 +92,15 @@ def is_our_server(pid, state):
     return any(a.endswith("serve_files.py") for a in args) and "--ready-file" in args and str(state) in args
 
 
-def start(directory, state, port=0):
+def start(directory, state, port=0, image_v1=None):
     state = Path(state).resolve()
     stop(state, quiet=True)
     ready = Path(str(state) + ".ready")
     ready.unlink(missing_ok=True)
     with open(str(state) + ".log", "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "run", "--dir", str(Path(directory).resolve()),
+            [sys.executable, os.path.abspath(__file__), "run",
+             *(["--image-v1", str(Path(image_v1).resolve())] if image_v1 else ["--dir", str(Path(directory).resolve())]),
              "--port", str(port), "--ready-file", str(ready), "--state", str(state)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
@@ -145,16 +147,21 @@ def main(argv=None):
     parser.add_argument("--dir", help="directory to serve")
     parser.add_argument("--state", help="state file (start/stop)")
     parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    parser.add_argument("--image-v1", help="serve Image API v1 from this JSON image set instead of a directory")
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.command in ("start", "run") and not args.dir:
-        parser.error("--dir is required")
+    if args.command in ("start", "run") and not (args.dir or args.image_v1):
+        parser.error("--dir (or --image-v1) is required")
     if args.command in ("start", "stop") and not args.state:
         parser.error("--state is required")
     if args.command == "start":
-        print(json.dumps(start(args.dir, args.state, args.port)))
+        print(json.dumps(start(args.dir, args.state, args.port, args.image_v1)))
     elif args.command == "stop":
         stop(args.state)
+    elif args.image_v1:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import image_v1_server
+        serve(None, args.port, args.ready_file, image_v1_server.handler_for(args.image_v1))
     else:
         serve(args.dir, args.port, args.ready_file)
     return 0
