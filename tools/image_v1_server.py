@@ -12,7 +12,8 @@ listed only with changes-since, as in v1. Every request needs an X-Auth-Token he
 (any value: the server checks none); anything but GET and HEAD gets 405.
 
 The image set is a JSON file: a list of v1 image records (the fields of the detail
-listing). Run it through serve_files.py, which starts and stops it:
+listing), or {"images": [...], "limit_max": N} to cap pages at N images (Glance's
+api_limit_max; 1000 by default). Run it through serve_files.py, which starts and stops it:
 
   serve_files.py start --image-v1 IMAGES.json --state FILE   prints {"url", "port", "pid"}
   serve_files.py stop --state FILE
@@ -35,12 +36,16 @@ HEADER_NAMES = {"disk_format": "disk-format", "container_format": "container-for
                 "min_disk": "min-disk", "min_ram": "min-ram"}
 
 
-def load_images(path):
+def load_image_set(path):
+    """(images, limit_max) from the file: a list of records, or {"images": [...], "limit_max": N}."""
     with open(path) as handle:
-        images = json.load(handle)
+        data = json.load(handle)
+    images, limit_max = data, MAX_LIMIT
+    if isinstance(data, dict):
+        images, limit_max = data.get("images"), int(data.get("limit_max") or MAX_LIMIT)
     if not isinstance(images, list) or not all(isinstance(i, dict) and i.get("id") for i in images):
         raise SystemExit("image_v1_server: %s must hold a list of image records with ids" % path)
-    return images
+    return images, limit_max
 
 
 def version_document(base_url):
@@ -59,7 +64,7 @@ def _as_text(value):
     return "" if value is None else str(value)
 
 
-def select(images, params):
+def select(images, params, limit_max=MAX_LIMIT):
     """(status, body or error text) for a v1 listing query, as Glance v1 filtered and paged."""
     query = dict(params)
     since = query.get("changes-since")
@@ -95,7 +100,7 @@ def select(images, params):
             return 400, "marker not found: %s" % query["marker"]
         found = found[ids.index(query["marker"]) + 1:]
     try:
-        limit = min(int(query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
+        limit = min(int(query.get("limit", DEFAULT_LIMIT)), limit_max)
     except ValueError:
         return 400, "limit param must be an integer"
     if limit < 0:
@@ -117,6 +122,7 @@ def meta_headers(image):
 
 class ImageV1Handler(http.server.BaseHTTPRequestHandler):
     images = []
+    limit_max = MAX_LIMIT
     protocol_version = "HTTP/1.1"
 
     def _send(self, status, body=None, headers=()):
@@ -150,7 +156,7 @@ class ImageV1Handler(http.server.BaseHTTPRequestHandler):
         if not self._authorized():
             return None
         if path in ("/v1/images", "/v1/images/detail") and self.command == "GET":
-            status, found = select(self.images, params)
+            status, found = select(self.images, params, self.limit_max)
             if status != 200:
                 return self._error(status, found)
             if path == "/v1/images":
@@ -184,4 +190,5 @@ class ImageV1Handler(http.server.BaseHTTPRequestHandler):
 
 def handler_for(images_file):
     """A handler class serving the images of that file (for serve_files.serve)."""
-    return type("ImageV1SetHandler", (ImageV1Handler,), {"images": load_images(images_file)})
+    images, limit_max = load_image_set(images_file)
+    return type("ImageV1SetHandler", (ImageV1Handler,), {"images": images, "limit_max": limit_max})

@@ -52,6 +52,12 @@ options:
         a dictionary, null) as a list of one element, so that C(lookup()) gives the value itself.
       - Checked before any request is sent. Needs the Python library jmespath on the controller.
     type: str
+  page_size:
+    description:
+      - Images asked for per request; every page is followed. The server caps it at its C(api_limit_max).
+    type: int
+    default: 1000
+    version_added: 0.2.0
   on_missing:
     description:
       - What to do when a term matches no image.
@@ -154,16 +160,16 @@ def _image_terms(terms):
     return names
 
 
-def collect_images(find, terms, query):
+def collect_images(find, terms, query, page_size=1000):
     """(images, missing terms): every match of every term, each image once, in order.
 
     ``find`` is the reader the api option chose (_legacy.open_reader), called like _images.find_images.
     """
     if not terms:
-        return find(None, query), []
+        return find(None, query, page_size), []
     images, seen, missing = [], set(), []
     for term in terms:
-        found = find(term, query)
+        found = find(term, query, page_size)
         if not found:
             missing.append(term)
         for image in found:
@@ -182,12 +188,14 @@ class LookupModule(LookupBase):
         query = list_query(self.get_option("filters"), self.get_option("properties"), self.get_option("api"))
         expression = compile_jmespath(self.get_option("query"))
         on_missing = self.get_option("on_missing")
+        if self.get_option("page_size") < 1:
+            raise AnsibleError("option page_size must be 1 or more.")
 
         secrets = secret_values(self)
         try:
             find = open_reader(connect_plugin(self), self.get_option("api"), self.get_option("compute_endpoint"),
                                query)
-            images, missing = collect_images(find, names, query)
+            images, missing = collect_images(find, names, query, self.get_option("page_size"))
         except GlanceError as error:
             raise AnsibleError(redact(error.message, secrets))
 

@@ -430,6 +430,7 @@ class LegacyReader:
 
     def list(self, params, page_size):
         """Every page: limit + marker until a page says it is the last."""
+        self._longest = 0
         marker, seen = None, set()
         while True:
             page_params = list(params) + [("limit", str(page_size))] + ([("marker", marker)] if marker else [])
@@ -475,8 +476,11 @@ class ImageV1Reader(LegacyReader):
         return map_v1_image(record)
 
     def next_marker(self, body, items, page_size):
-        # v1 has no next link: a full page means there may be more.
-        return items[-1].get("id") if len(items) >= page_size and items else None
+        # v1 has no next link: a full page means there may be more. The server may cap the page
+        # below page_size (api_limit_max), so a page as long as the longest seen counts as full.
+        self._longest = max(getattr(self, "_longest", 0), len(items))
+        full = bool(items) and len(items) >= min(page_size, self._longest)
+        return items[-1].get("id") if full else None
 
     def list(self, params, page_size):
         for record in LegacyReader.list(self, params, page_size):

@@ -319,3 +319,11 @@ def test_a_token_of_another_project_is_explained():
 def test_client_side_sort_orders_by_several_keys():
     images = [{"id": "1", "name": "b", "size": 2}, {"id": "2", "name": "a", "size": 2}, {"id": "3", "name": "c", "size": 1}]
     assert [i["id"] for i in _legacy.sort_images(images, [("size", "desc"), ("name", "asc")])] == ["2", "1", "3"]
+
+
+def test_v1_paging_goes_on_when_the_server_caps_pages_below_the_page_size():
+    records = [dict(V1_RECORD, id="%08d-0000-4000-8000-000000000000" % n, name="img-%d" % n) for n in range(5)]
+    client = client_for(v1_server(records, page_limit=2))
+    images = _legacy.open_reader(FakeConnection(client), api="image_v1")(None, [], page_size=1000)
+    assert len(images) == 5
+    assert len([c for c in client.session.calls if c[2].get("params")]) == 3  # 2 + 2 + 1
