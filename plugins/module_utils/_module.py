@@ -62,22 +62,22 @@ class GlanceModule:
 
     @property
     def connection(self):
+        """The connection; for a writing module, its image endpoint checked once to serve Image API v2.
+
+        The version document is read before the module's first request to the image endpoint, so
+        a module pointed at an endpoint that serves only Image API v1, or at a Compute API, fails
+        before any write (the version document is cached per process: a loop reads it once).
+        """
         if self._connection is None:
             self._connection = connect(OptionAdapter.from_dict(self.params))
+        if not self.read_only and not self._writable_checked:
+            require_image_v2(self._connection.client)
+            self._writable_checked = True
         return self._connection
 
     @property
     def client(self):
-        """The Image service client; for a writing module, checked once to serve Image API v2.
-
-        The version document is read before the module's first request, so a module pointed at
-        an endpoint that serves only Image API v1, or at a Compute API, fails before any write.
-        """
-        client = self.connection.client
-        if not self.read_only and not self._writable_checked:
-            require_image_v2(client)
-            self._writable_checked = True
-        return client
+        return self.connection.client
 
     def run(self):
         raise NotImplementedError

@@ -10,6 +10,8 @@ from ansible_collections.imagecat.glance.plugins.module_utils._module import Gla
 class EchoModule(GlanceModule):
     """Returns what it got; fails or warns on demand; never connects unless asked to."""
 
+    read_only = True  # it sends no request, so the Image API v2 check of writing modules does not apply
+
     argument_spec = dict(
         name=dict(type="str", required=True),
         secret=dict(type="str", no_log=True),
