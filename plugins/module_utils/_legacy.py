@@ -81,9 +81,14 @@ def classify_versions(versions):
     return None
 
 
-def describe_versions(versions):
-    return ", ".join("%s (%s)" % (v.get("id"), v.get("status")) for v in versions or [] if isinstance(v, dict)) \
-        or "none"
+def describe_versions(versions, most=3):
+    """'v1.1 (CURRENT), v1.0 (SUPPORTED)'; a long list as its current versions and a count of the others."""
+    versions = [v for v in versions or [] if isinstance(v, dict)]
+    shown = versions if len(versions) <= most else [v for v in versions if v.get("status") == "CURRENT"][:most]
+    text = ", ".join("%s (%s)" % (v.get("id"), v.get("status")) for v in shown) or "none"
+    if len(shown) < len(versions):
+        text += " and %d other versions" % (len(versions) - len(shown))
+    return text
 
 
 def require_image_v2(client):
