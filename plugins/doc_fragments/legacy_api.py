@@ -50,7 +50,7 @@ notes:
     by the collection. C(tag), C(member_status), C(os_hidden), C(os_hash_value) and C(visibility) V(shared)
     or V(community) are refused: v1 has no such data."
   - "Compute images proxy mapping: C(minDisk)/C(minRam) become C(min_disk)/C(min_ram),
-    C(OS-EXT-IMG-SIZE:size) C(size), C(created)/C(updated) C(created_at)/C(updated_at), C(metadata) top-level
+    C(OS-EXT-IMG-SIZE:size) C(size) (null for a queued image, where Compute says 0), C(created)/C(updated) C(created_at)/C(updated_at), C(metadata) top-level
     custom properties; the upper-case status becomes Glance's (V(ACTIVE) V(active), V(SAVING) at 25 %
     V(queued) and at 50 % V(saving), V(DELETED) V(deleted), V(ERROR) V(killed)), and V(UNKNOWN) (a
     deactivated, uploading or importing image) becomes null. C(legacy) holds C(status), C(progress),

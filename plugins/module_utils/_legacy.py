@@ -383,11 +383,13 @@ def compute_status(status, progress):
 def map_compute_image(record):
     """An image of Compute's images proxy in the v2 shape; metadata values become top-level properties."""
     image = dict(record.get("metadata") or {})
+    status = compute_status(record.get("status"), record.get("progress"))
     image.update(
         id=record.get("id"),
         name=record.get("name"),
-        status=compute_status(record.get("status"), record.get("progress")),
-        size=_int_or_none(record.get("OS-EXT-IMG-SIZE:size")),
+        status=status,
+        # Nova says 0 for an image without data (queued), where Glance says null.
+        size=None if status == "queued" else _int_or_none(record.get("OS-EXT-IMG-SIZE:size")),
         min_disk=_int_or_none(record.get("minDisk")) or 0,
         min_ram=_int_or_none(record.get("minRam")) or 0,
         created_at=v2_time(record.get("created")),
@@ -556,12 +558,13 @@ def compute_endpoint_of(connection, compute_endpoint=None):
     if connection.has_keystone:
         found = connection.service_endpoint("compute")
     if not found:
-        raise InputError("api: compute needs a Compute endpoint, and %s. Give compute_endpoint (for example "
-                         "https://compute.example.com/v2.1), or use credentials whose catalogue lists a "
-                         "compute service in region %s." % (
-                             "the token's catalogue lists no compute service" if connection.has_keystone
-                             else "without Keystone there is no catalogue to find one in",
-                             connection.region_name or "(default)"))
+        if connection.has_keystone:
+            raise InputError("api: compute needs a Compute endpoint, and the token's catalogue lists no compute "
+                             "service in region %s (interface %s). Give compute_endpoint (for example "
+                             "https://compute.example.com/v2.1), or check region_name and interface."
+                             % (connection.region_name or "(any)", getattr(connection, "interface", None) or "public"))
+        raise InputError("api: compute needs a Compute endpoint, and without Keystone there is no catalogue to find "
+                         "one in. Give compute_endpoint (for example https://compute.example.com/v2.1).")
     return found
 
 
