@@ -12,6 +12,8 @@ version_added: 0.1.0
 description:
   - Returns the images that match O(image) and O(filters), in Glance's own field shape.
   - Every page of the listing is followed, however many images match.
+  - With O(api), images are read from Image API v1 or Compute's images proxy as well, and returned in the
+    same shape (see the notes for the field mapping and the filters each legacy API can apply).
   - Follows Glance's listing rules; for example hidden images (C(os_hidden)) appear only with
     O(filters.os_hidden=true), and other projects' community images only with O(filters.visibility=community)
     or V(all). An O(image) given by id is found even when hidden.
@@ -152,6 +154,19 @@ EXAMPLES = r"""
     filters:
       created_at: gte:2026-01-01T00:00:00Z
 
+- name: An old region whose image service serves only Image API v1 (api auto finds it)
+  imagecat.glance.image_info:
+    cloud: old-region
+    filters:
+      visibility: public
+
+- name: A Compute-only cloud, through Compute's images proxy
+  imagecat.glance.image_info:
+    cloud: vendor
+    api: compute
+    filters:
+      status: active
+
 - name: A standalone Glance with no Keystone
   imagecat.glance.image_info:
     endpoint: http://glance.example.com:9292
@@ -217,6 +232,46 @@ images:
       description: Creation time.
       type: str
       sample: "2026-11-22T18:13:49Z"
+    legacy:
+      description:
+        - Only for images read with O(api=image_v1) or O(api=compute) - what the legacy API said that has no v2
+          twin, and the v2 fields it does not carry (absent from the image).
+      type: dict
+      returned: when the images came from a legacy API
+      version_added: 0.2.0
+      contains:
+        api:
+          description: V(image_v1) or V(compute).
+          type: str
+          sample: compute
+        missing:
+          description: The v2 fields this API does not carry.
+          type: list
+          elements: str
+          sample: [visibility, owner, tags, os_hash_value]
+        status:
+          description: Compute's status (V(compute) only).
+          type: str
+          sample: ACTIVE
+        progress:
+          description: Compute's progress in percent (V(compute) only).
+          type: int
+        links:
+          description: Compute's links (self, bookmark, alternate) (V(compute) only).
+          type: list
+          elements: dict
+        server:
+          description: The server a snapshot was made from (V(compute) only, snapshots only).
+          type: dict
+        is_public:
+          description: v1's C(is_public) (V(image_v1) only).
+          type: bool
+        deleted:
+          description: v1's C(deleted) (V(image_v1) only).
+          type: bool
+        deleted_at:
+          description: v1's C(deleted_at) (V(image_v1) only).
+          type: str
 """
 
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
