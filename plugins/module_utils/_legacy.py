@@ -325,7 +325,7 @@ def _bool(value):
 
 def map_v1_image(record):
     """An image of GET /v1/images/detail (or of HEAD headers, see v1_record_from_headers) in the v2 shape."""
-    image = {key: value for key, value in (record.get("properties") or {}).items()}
+    image = dict(record.get("properties") or {})
     is_public = _bool(record.get("is_public"))
     owner = record.get("owner")
     image.update(
@@ -443,8 +443,7 @@ class LegacyReader:
             page_params = list(params) + [("limit", str(page_size))] + ([("marker", marker)] if marker else [])
             body = self.client.get_json(self.path, params=page_params)
             items = body.get("images") or []
-            for item in items:
-                yield item
+            yield from items
             marker = self.next_marker(body, items, page_size)
             if not marker or marker in seen:
                 return
@@ -605,4 +604,3 @@ def check_legacy_filters(api, query):
         plan_v1_query(query)
     elif api == "compute":
         plan_compute_query(query)
-
