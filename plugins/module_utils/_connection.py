@@ -154,15 +154,12 @@ class Connection:
         if not self.has_keystone:
             return None
         try:
-            access = self.session.auth.get_access(self.session)
+            return self.session.get_endpoint(service_type=service_type, interface=self.interface or "public",
+                                             region_name=self.region_name)
+        except ks_exceptions.EndpointNotFound:
+            return None
         except ks_exceptions.ClientException as exc:
             raise _translate_keystone_error(exc, self.cloud_name, None)
-        endpoints = access.service_catalog.get_endpoints(
-            service_type=service_type, interface=self.interface or "public").get(service_type) or []
-        in_region = [e for e in endpoints if not self.region_name
-                     or (e.get("region_id") or e.get("region")) == self.region_name]
-        urls = [e.get("url") for e in in_region if e.get("url")]
-        return urls[0] if urls else None
 
     def client_for(self, endpoint):
         """A client for another image endpoint (another region) on the same session."""

@@ -418,22 +418,26 @@ class LegacyReader:
     """Lists images of one legacy endpoint in the v2 shape; callable like _images.find_images."""
 
     api = None
-    path = None
+    path = None  # the listing
+    by_id = None  # (method, path of one image)
+    plan = None  # v2 query pairs -> LegacyPlan
+    map = None  # API record -> v2-shaped image
 
     def __init__(self, client):
         self.client = client
 
-    def plan(self, query):
-        raise NotImplementedError
-
-    def map(self, record):
-        raise NotImplementedError
-
     def next_marker(self, body, items, page_size):
         raise NotImplementedError
 
+    def record_of(self, response):
+        raise NotImplementedError
+
     def get_by_id(self, image_id):
-        return None
+        method, path = self.by_id
+        response = self.client.request(method, path % quote(str(image_id), safe=""), expected=(200, 204, 404))
+        if response.status_code == 404:
+            return None
+        return self.map(self.record_of(response))
 
     def list(self, params, page_size):
         """Every page: limit + marker until a page says it is the last."""
@@ -474,12 +478,9 @@ class LegacyReader:
 class ImageV1Reader(LegacyReader):
     api = "image_v1"
     path = "/v1/images/detail"
-
-    def plan(self, query):
-        return plan_v1_query(query)
-
-    def map(self, record):
-        return map_v1_image(record)
+    by_id = ("HEAD", "/v1/images/%s")
+    plan = staticmethod(plan_v1_query)
+    map = staticmethod(map_v1_image)
 
     def next_marker(self, body, items, page_size):
         # v1 has no next link: a full page means there may be more. The server may cap the page
@@ -494,32 +495,22 @@ class ImageV1Reader(LegacyReader):
             if not _bool(record.get("deleted")) and record.get("status") != "deleted":
                 yield record
 
-    def get_by_id(self, image_id):
-        response = self.client.request("HEAD", "/v1/images/%s" % quote(str(image_id), safe=""),
-                                       expected=(200, 204, 404))
-        if response.status_code == 404:
-            return None
-        return self.map(v1_record_from_headers(response.headers))
+    def record_of(self, response):
+        return v1_record_from_headers(response.headers)
 
 
 class ComputeReader(LegacyReader):
     api = "compute"
     path = "images/detail"
-
-    def plan(self, query):
-        return plan_compute_query(query)
-
-    def map(self, record):
-        return map_compute_image(record)
+    by_id = ("GET", "images/%s")
+    plan = staticmethod(plan_compute_query)
+    map = staticmethod(map_compute_image)
 
     def next_marker(self, body, items, page_size):
         return _marker_from_links(body.get("images_links"))
 
-    def get_by_id(self, image_id):
-        response = self.client.request("GET", "images/%s" % quote(str(image_id), safe=""), expected=(200, 404))
-        if response.status_code == 404:
-            return None
-        return self.map(response.json().get("image") or {})
+    def record_of(self, response):
+        return response.json().get("image") or {}
 
 
 class ComputeClient(GlanceClient):
