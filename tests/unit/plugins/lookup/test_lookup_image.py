@@ -184,3 +184,21 @@ def test_option_variables_are_templated(glance):
     assert names(lookup.run(["debian"], variables=variables)) == ["debian"]
     assert glance.connector.calls[-1]["cloud"] == "demo"
     assert glance.connector.calls[-1]["region_name"] == "r9"
+
+
+def test_api_image_v1_against_a_v2_service_fails_clearly(glance):
+    with pytest.raises(AnsibleError, match=r"api: image_v1, but the image endpoint http://glance.test:9292 does not "
+                                           r"serve Image API v1"):
+        run(["ubuntu"], cloud="demo", api="image_v1")
+    assert glance.list_requests() == []
+
+
+def test_a_filter_the_chosen_legacy_api_cannot_express_fails_before_connecting(glance):
+    with pytest.raises(AnsibleError, match=r"option filters.tag: Compute's images proxy has no tags"):
+        run(cloud="demo", api="compute", filters={"tag": ["lts"]})
+    assert glance.connector.calls == [] and glance.requests == []
+
+
+def test_page_size_reaches_the_listing(glance):
+    assert len(run(cloud="demo", page_size=2)) == 4
+    assert [dict(r[2]).get("limit") for r in glance.list_requests()] == ["2", "2", "2"]
