@@ -573,7 +573,13 @@ def open_reader(connection, api="auto", compute_endpoint=None, query=None):
     client = connection.client
     if api == "image_v2":
         return functools.partial(find_images, client)
-    versions = client.versions()
+    try:
+        versions = client.versions()
+    except GlanceError as error:
+        if api == "image_v1" or error.status is None:
+            raise
+        # auto: an endpoint whose root answers no version document is read as v2, as before.
+        return functools.partial(find_images, client)
     kind = classify_versions(versions)
     if api == "image_v1":
         if not any(parse_version(v.get("id"))[0] == 1 for v in versions if isinstance(v, dict)) \

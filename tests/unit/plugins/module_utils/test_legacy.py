@@ -327,3 +327,12 @@ def test_v1_paging_goes_on_when_the_server_caps_pages_below_the_page_size():
     images = _legacy.open_reader(FakeConnection(client), api="image_v1")(None, [], page_size=1000)
     assert len(images) == 5
     assert len([c for c in client.session.calls if c[2].get("params")]) == 3  # 2 + 2 + 1
+
+
+def test_auto_reads_v2_when_the_root_answers_no_version_document():
+    def responder(method, url, kwargs):
+        if urlsplit(url).path in ("", "/"):
+            return FakeResponse(404, {"message": "no such path"})
+        return FakeResponse(200, {"images": [{"id": UUID_A, "name": "a"}]})
+    find = _legacy.open_reader(FakeConnection(client_for(responder)), api="auto")
+    assert find(None, []) == [{"id": UUID_A, "name": "a"}]
