@@ -39,6 +39,8 @@ def main(source, target):
             "stores": remote[0]["stores"],
             "unwritable_stores": remote[0].get("unwritable_stores") or [],
             "import_methods": remote[0].get("import_methods") or [],
+            "http_store": remote[0].get("http_store") or "",
+            "config_dir": remote[0].get("config_dir") or "",
         }
     with open(target, "w") as handle:
         handle.write("# Written by tools/integration_config.py from %s; do not edit.\n" % source)

@@ -29,6 +29,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import image_api_extras
+
 SCRIPT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SCRIPT_DIR.parent.parent
 CONSTRAINTS = SCRIPT_DIR / "constraints.txt"
@@ -56,8 +58,9 @@ USERS = {  # user -> (its project, roles on it)
     "demo": ("demo", ["member", "reader"]),
     "alt": ("alt", ["member", "reader"]),
     "glance": ("service", ["admin", "service"]),
+    **image_api_extras.USERS,
 }
-CLOUD_USERS = ["admin", "demo", "alt"]  # entries of clouds.yaml
+CLOUD_USERS = ["admin", "demo", "alt"] + list(image_api_extras.USERS)  # entries of clouds.yaml
 STORES = ["fast", "cheap"]  # file stores of every Glance; the first is the default
 
 
@@ -78,6 +81,7 @@ class GlanceInstance:
     processes: int = 2
     unwritable_stores: tuple = ()
     import_methods: tuple = ("glance-direct", "web-download", "copy-image", "glance-download")
+    http_store: str = ""  # id of a read-only http store (location API tests); "" for none
 
     @property
     def stores(self) -> list:
@@ -90,7 +94,7 @@ GLANCE_INSTANCES = [
     # that does not enable copy-image and glance-download (tests of disabled methods).
     # One worker: it serves only a few import tests, and starts faster.
     GlanceInstance("glance2", "RegionTwo", processes=1, unwritable_stores=("broken",),
-                   import_methods=("glance-direct", "web-download")),
+                   import_methods=("glance-direct", "web-download"), http_store=image_api_extras.HTTP_STORE),
 ]
 
 
@@ -327,6 +331,8 @@ def load_or_create_passwords(lay: Layout, keystone_initialized: bool) -> dict:
     pw = read_json(lay.passwords_file)
     if pw and all(n in pw for n in names):
         return pw
+    if pw and keystone_initialized and "admin" in pw:
+        return image_api_extras.add_missing_passwords(lay, pw, names, write_text)
     if keystone_initialized:
         raise CloudError(f"{lay.passwords_file} is missing but Keystone is already set up; run 'reset'")
     pw = {n: secrets.token_urlsafe(18) for n in names}
@@ -439,7 +445,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
         "DEFAULT": [
             ("debug", "false"),
             ("public_endpoint", url_for(port)),
-            ("enabled_backends", ",".join(f"{s}:file" for s in inst.stores)),
+            ("enabled_backends", ",".join([f"{s}:file" for s in inst.stores] + image_api_extras.http_backends(inst))),
             # Lists declared with bounds=True need the brackets.
             ("enabled_import_methods", "[%s]" % ",".join(inst.import_methods)),
             ("image_size_cap", str(1 << 40)),
@@ -465,6 +471,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
         ],
         "glance_store": [("default_backend", STORES[0])],
         **store_sections,
+        **image_api_extras.http_store_sections(inst),
         "os_glance_staging_store": [("filesystem_store_datadir", f"{d / 'staging'}/")],
         "os_glance_tasks_store": [("filesystem_store_datadir", f"{d / 'tasks'}/")],
         "import_filtering_opts": [("allowed_hosts", "[127.0.0.1]"), ("allowed_ports", "[]")],
@@ -534,6 +541,7 @@ def initialize_databases(lay: Layout, ports: dict, passwords: dict) -> None:
     run_steps_in_parallel(lay, first)
     for inst in GLANCE_INSTANCES:
         (glance_service(lay, inst).config_dir / ".db_synced").touch()
+    run_steps_in_parallel(lay, image_api_extras.metadefs_steps(lay, GLANCE_INSTANCES, glance_service))
     if not keystone_initialized(lay):
         api = f"{url_for(ports['keystone'])}/v3"
         say("first start: keystone-manage bootstrap")
@@ -909,6 +917,7 @@ def write_cloud_json(lay: Layout, ports: dict, projects: dict) -> dict:
             "stores": inst.stores, "default_store": STORES[0],
             "unwritable_stores": list(inst.unwritable_stores),
             "import_methods": list(inst.import_methods),
+            "http_store": inst.http_store,
         }
     primary = GLANCE_INSTANCES[0].name
     facts = {
