@@ -97,6 +97,7 @@ seealso:
   - module: imagecat.glance.image_member
 extends_documentation_fragment:
   - imagecat.glance.hash_cache
+  - imagecat.glance.property_validation
   - imagecat.glance.connection
   - imagecat.glance.attributes
   - imagecat.glance.attributes.ACTIONS
@@ -209,6 +210,10 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import CatalogueRun
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import (
+    VALIDATE_PROPERTIES_ARGSPEC,
+    check_catalogue_properties,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
 
@@ -222,6 +227,7 @@ class CatalogueModule(GlanceModule):
         parallel=dict(type="int", default=2),
         timeout=dict(type="int", default=900),
         hash_cache=HASH_CACHE_ARGSPEC,
+        **VALIDATE_PROPERTIES_ARGSPEC,
     )
 
     def run(self):
@@ -233,6 +239,8 @@ class CatalogueModule(GlanceModule):
                            timeout=p["timeout"], hash_cache=hash_cache_path(p["hash_cache"]),
                            resolve_member=lambda member, option: resolve_project(self.connection, member, option))
         run.prepare()
+        if run.changed:
+            check_catalogue_properties(self.client, p["images"], p["validate_properties"], self.warn)
         if run.changed and not self.check_mode:
             run.apply()
         for warning in run.warnings:

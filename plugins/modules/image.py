@@ -73,6 +73,7 @@ notes:
 extends_documentation_fragment:
   - imagecat.glance.hash_cache
   - imagecat.glance.image_metadata
+  - imagecat.glance.property_validation
   - imagecat.glance.connection
   - imagecat.glance.attributes
   - imagecat.glance.attributes.ACTIONS
@@ -193,6 +194,10 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     wait_for_image,
     wait_for_upload,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import (
+    VALIDATE_PROPERTIES_ARGSPEC,
+    check_image_properties,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 
 DEFAULT_HASH = "sha512"
@@ -207,6 +212,7 @@ CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", 
 class ImageModule(GlanceModule):
     argument_spec = dict(
         IMAGE_METADATA_ARGSPEC,
+        **VALIDATE_PROPERTIES_ARGSPEC,
         state=dict(type="str", default="present", choices=["present", "absent", "deactivated"]),
         filename=dict(type="path"),
         checksum=dict(type="str"),
@@ -231,6 +237,8 @@ class ImageModule(GlanceModule):
         self.meta.resolve_owner(self.connection)
 
         current = self.find_current()
+        if p["state"] != "absent":
+            check_image_properties(self.client, self.properties, current, p["validate_properties"], self.warn)
         if p["state"] == "absent":
             return self.ensure_absent(current)
         return self.ensure_present(current)
