@@ -62,28 +62,19 @@ def get_namespace(client, namespace, resource_type=None, option="namespace"):
     return body
 
 
-def list_objects(client, namespace):
-    body = client.get_json(_ns_path(namespace, "objects"), expected=(200, 404))
+def get_namespace_item(client, namespace, kind, name):
+    """One object or property (``kind``) of a namespace; a clear error naming the option when missing."""
+    collection = "objects" if kind == "object" else "properties"
+    body = client.get_json(_ns_path(namespace, collection, name), expected=(200, 404))
     if not body:
-        raise InputError("namespace: no metadefs namespace '%s' is visible to this project." % namespace)
-    return body.get("objects") or []
+        raise InputError("%s: namespace '%s' has no %s '%s' visible to this project (or the namespace is not "
+                         "visible); metadefs_info with namespace alone lists its %s."
+                         % (kind, namespace, kind, name, collection))
+    return body
 
 
-def list_properties(client, namespace):
-    body = client.get_json(_ns_path(namespace, "properties"), expected=(200, 404))
-    if not body:
-        raise InputError("namespace: no metadefs namespace '%s' is visible to this project." % namespace)
-    return body.get("properties") or {}
-
-
-def list_resource_types(client, namespace=None):
-    """Every resource type, or the associations (with prefix) of one namespace."""
-    if namespace is None:
-        return client.get_json("/v2/metadefs/resource_types").get("resource_types") or []
-    body = client.get_json(_ns_path(namespace, "resource_types"), expected=(200, 404))
-    if not body:
-        raise InputError("namespace: no metadefs namespace '%s' is visible to this project." % namespace)
-    return body.get("resource_type_associations") or []
+def list_resource_types(client):
+    return client.get_json("/v2/metadefs/resource_types").get("resource_types") or []
 
 
 # ---- rules --------------------------------------------------------------------------------------
