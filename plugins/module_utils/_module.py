@@ -17,6 +17,7 @@ same way, so a task gets the same result either way.
 
 from __future__ import annotations
 
+import copy
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -162,7 +163,9 @@ class ControllerModule:
         self._diff = bool(diff)
         self.warnings = []
         self.no_log_values = set()
-        validator = ArgumentSpecValidator(argument_spec, **module_kwargs)
+        # A copy: the validator fills dict defaults (default={} with suboptions) in place, and the spec
+        # is shared by every run in this process (the items of a loop).
+        validator = ArgumentSpecValidator(copy.deepcopy(argument_spec), **module_kwargs)
         validated = validator.validate(dict(args))
         self.params = validated.validated_parameters
         self.no_log_values.update(validated._no_log_values)

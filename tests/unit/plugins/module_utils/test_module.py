@@ -107,3 +107,18 @@ def test_no_connection_is_kept_when_none_was_made(args):
     connections = {}
     run(args, connections=connections)
     assert connections == {}
+
+
+class FiltersModule(GlanceModule):
+    argument_spec = dict(filters=dict(type="dict", default={}, options=dict(kind=dict(type="str", choices=["a", "b"]))))
+
+    def run(self):
+        return self.result(filters=self.params["filters"])
+
+
+def test_a_dict_default_with_suboptions_survives_a_loop():
+    for dummy in range(2):
+        result = FiltersModule.run_in_controller("filters", {})
+        assert result.get("failed") is not True, result.get("msg")
+        assert result["filters"] == {"kind": None}
+    assert FiltersModule.argument_spec["filters"]["default"] == {}
