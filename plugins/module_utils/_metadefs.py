@@ -41,6 +41,12 @@ def _ns_path(namespace, *rest):
     return "/".join(["/v2/metadefs/namespaces", quote(namespace, safe="")] + [quote(r, safe="") for r in rest])
 
 
+def _found(client, path, params=None):
+    """The JSON body, or None when Glance answers 404 (missing, or invisible to the caller)."""
+    response = client.request("GET", path, params=params, expected=(200, 404))
+    return None if response.status_code == 404 else response.json()
+
+
 # ---- reads -------------------------------------------------------------------------------------
 
 def list_namespaces(client, resource_types=None, visibility=None):
@@ -55,8 +61,8 @@ def list_namespaces(client, resource_types=None, visibility=None):
 def get_namespace(client, namespace, resource_type=None, option="namespace"):
     """The namespace with its properties, objects and tags (names prefixed for ``resource_type``)."""
     params = [("resource_type", resource_type)] if resource_type else None
-    body = client.get_json(_ns_path(namespace), params=params, expected=(200, 404))
-    if not body:
+    body = _found(client, _ns_path(namespace), params)
+    if body is None:
         raise InputError("%s: no metadefs namespace '%s' is visible to this project; metadefs_info "
                          "without %s lists the namespaces." % (option, namespace, option))
     return body
@@ -65,8 +71,8 @@ def get_namespace(client, namespace, resource_type=None, option="namespace"):
 def get_namespace_item(client, namespace, kind, name):
     """One object or property (``kind``) of a namespace; a clear error naming the option when missing."""
     collection = "objects" if kind == "object" else "properties"
-    body = client.get_json(_ns_path(namespace, collection, name), expected=(200, 404))
-    if not body:
+    body = _found(client, _ns_path(namespace, collection, name))
+    if body is None:
         raise InputError("%s: namespace '%s' has no %s '%s' visible to this project (or the namespace is not "
                          "visible); metadefs_info with namespace alone lists its %s."
                          % (kind, namespace, kind, name, collection))
