@@ -40,7 +40,6 @@ def main(source, target):
             "unwritable_stores": remote[0].get("unwritable_stores") or [],
             "import_methods": remote[0].get("import_methods") or [],
             "http_store": remote[0].get("http_store") or "",
-            "config_dir": remote[0].get("config_dir") or "",
         }
     with open(target, "w") as handle:
         handle.write("# Written by tools/integration_config.py from %s; do not edit.\n" % source)

@@ -29,6 +29,8 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import im
 HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 LOCATION_API = "2.17"
 TASK_TYPE = "location_import"
+# glance.common.store_utils.RESTRICTED_URI_SCHEMAS (Glance 33): refused in the task, for every role.
+REFUSED_SCHEMES = ("file", "filesystem", "swift+config", "sheepdog")
 CHUNK = 1 << 20
 POLL_START = 0.2
 POLL_CAP = 2.0
@@ -43,6 +45,10 @@ def check_location_request(url, validation_data):
     if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://.+", url or ""):
         raise InputError("url: '%s' is not a URL (<scheme>://...), such as https://mirror.example.com/disk.img."
                          % url)
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in REFUSED_SCHEMES:
+        raise InputError("url: Glance refuses %s:// locations from every caller (they would expose the Glance host's "
+                         "files or configuration); give a URL of one of the cloud's stores, such as http(s)." % scheme)
     if len(url) > 255:
         raise InputError("url: Glance stores location URLs of at most 255 characters; this one has %d." % len(url))
     if not validation_data:

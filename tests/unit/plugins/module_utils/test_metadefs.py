@@ -8,6 +8,8 @@ from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import (
     check_catalogue_properties,
     check_image_properties,
     fetch_rules,
+    get_namespace,
+    get_namespace_item,
     property_problems,
     property_rules,
     value_problem,
@@ -146,3 +148,11 @@ def test_catalogue_entries_and_versions_are_named():
     calls = len(session.calls)
     check_catalogue_properties(client, [{"name": "none", "versions": [{"version": "1"}]}], "fail", None)
     assert len(session.calls) == calls
+
+
+def test_an_invisible_namespace_object_or_property_is_named():
+    client, _session = metadefs_client([LIBVIRT])
+    with pytest.raises(InputError, match="namespace: no metadefs namespace 'OS::No::Such' is visible"):
+        get_namespace(client, "OS::No::Such")
+    with pytest.raises(InputError, match="property: namespace 'OS::Compute::LibvirtImage' has no property 'x'"):
+        get_namespace_item(client, "OS::Compute::LibvirtImage", "property", "x")
