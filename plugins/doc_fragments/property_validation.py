@@ -23,7 +23,7 @@ options:
         entries of a catalogue, and for all items of a loop run in the controller).
       - V(warn) (the default) writes the property and adds a warning that names the property, the value, the
         allowed values and the namespace. It is the default because metadefs are documentation kept by
-        operators, not rules Glance enforces: a cloud's definitions may lag behind its hypervisors (a newer
+        operators, not rules Glance enforces; a cloud's definitions may lag behind its hypervisors (a newer
         Nova accepts values an older definitions file lacks), so refusing would break working playbooks.
       - V(fail) refuses the task before any write, with the same message; use it where the catalogue is
         curated, or in CI.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: image_task_info
-short_description: Read the tasks of the OpenStack Image service (Glance): imports, copies, location imports
+short_description: Read the tasks (imports, copies, location imports) of the OpenStack Image service (Glance)
 version_added: 0.2.0
 description:
   - With O(image), the tasks of that image (C(GET /v2/images/{id}/tasks), API 2.12 and later), which anyone who

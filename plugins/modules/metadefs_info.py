@@ -27,7 +27,7 @@ options:
     type: str
   resource_type:
     description:
-      - With O(namespace) (or O(details)), property names are given as that resource type sees them: with the
+      - With O(namespace) (or O(details)), property names are given as that resource type sees them, with the
         prefix of the namespace's association to it (C(OS::Glance::Image) turns C(watchdog_action) of
         C(OS::Compute::Watchdog) into C(hw_watchdog_action)).
     type: str

@@ -71,8 +71,8 @@ def test_wait_reports_the_task_message():
 
 
 def test_task_filters_apply_to_image_tasks():
-    tasks = [task("success", created="2"), task("failure", created="3"), task("success", kind="api_image_import",
-                                                                           created="1")]
+    tasks = [task("success", created="2"), task("failure", created="3"),
+             task("success", kind="api_image_import", created="1")]
     assert [t["created_at"] for t in filter_tasks(tasks, {})] == ["3", "2", "1"]
     assert [t["created_at"] for t in filter_tasks(tasks, {"status": "success", "sort_dir": "asc"})] == ["1", "2"]
     assert [t["created_at"] for t in filter_tasks(tasks, {"type": "api_image_import"})] == ["1"]
