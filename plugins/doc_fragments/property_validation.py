@@ -30,7 +30,7 @@ options:
       - V(off) reads no definitions.
       - When the definitions cannot be read, V(warn) warns and goes on, V(fail) fails.
     type: str
-    choices: [warn, fail, off]
+    choices: [warn, fail, "off"]
     default: warn
     version_added: 0.2.0
 """
