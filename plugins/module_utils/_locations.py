@@ -77,7 +77,7 @@ def url_digest(url, algorithm, validate_certs=True, timeout=60):
     except urllib.error.HTTPError as error:
         raise InputError("url: GET %s answered HTTP %s %s; nothing was sent to Glance." % (url, error.code, error.reason))
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise InputError("url: cannot read %s from here (%s); nothing was sent to Glance. Set verify: false to "
+        raise InputError("url: cannot read %s from here (%s); nothing was sent to Glance. Set verify_url: false to "
                          "let Glance check validation_data alone." % (url, getattr(error, "reason", None) or error))
     return hasher.hexdigest()
 

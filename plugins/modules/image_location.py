@@ -21,7 +21,7 @@ description:
   - "Idempotent: a location the image already has gives C(changed=false). Callers who may not list locations
     are answered from the image's tasks: a successful C(location_import) of O(url) into the image."
   - "With O(validation_data) and an http(s) O(url), the module first reads the URL and compares its digest
-    (O(verify)): on a mismatch Glance would put the image back to C(queued) but keep the http location, so a
+    (O(verify_url)): on a mismatch Glance would put the image back to C(queued) but keep the http location, so a
     wrong hash fails here, before anything is sent."
 author:
   - imagecat.glance maintainers (@imagecat)
@@ -51,7 +51,7 @@ options:
         description: The digest, in hexadecimal.
         type: str
         required: true
-  verify:
+  verify_url:
     description:
       - With O(validation_data) and an http(s) O(url), read the URL from the host that runs the module and
         compare its digest before any write. Costs one download of the data; set V(false) when that host cannot
@@ -142,7 +142,7 @@ class ImageLocationModule(GlanceModule):
         image=dict(type="str", required=True),
         url=dict(type="str"),
         validation_data=dict(type="dict", options=VALIDATION_DATA_ARGSPEC),
-        verify=dict(type="bool", default=True),
+        verify_url=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=600),
     )
@@ -173,7 +173,7 @@ class ImageLocationModule(GlanceModule):
                              % (image["id"], image.get("status"), "" if locations is not None else
                                 ", and this project may not list its locations (service or admin role) nor "
                                 "found a successful location_import of this url among its tasks"))
-        if validation and is_http(url) and p["verify"]:
+        if validation and is_http(url) and p["verify_url"]:
             verify_url_data(url, validation, validate_certs=p["validate_certs"] is not False)
         after = {"locations": before["locations"] + [url]}
         if self.check_mode:
