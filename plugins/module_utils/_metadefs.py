@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
@@ -33,8 +32,6 @@ FALSE_STRINGS = ("0", "f", "false", "off", "n", "no")
 OPERATOR_RE = re.compile(r"<[a-z-]+>")
 SHOWN_VALUES = 12
 PAGE_SIZE = 100
-# Namespace details read at once (about 20 namespaces describe images in Glance's defaults).
-PARALLEL_READS = 4
 
 # client -> {property name: [(where, definition)]}; one read per client.
 _RULES_CACHE = weakref.WeakKeyDictionary()
@@ -107,9 +104,7 @@ def fetch_rules(client, resource_type=IMAGE_RESOURCE_TYPE):
     cached = _RULES_CACHE.get(client)
     if cached is None:
         names = [ns["namespace"] for ns in list_namespaces(client, [resource_type])]
-        with ThreadPoolExecutor(PARALLEL_READS) as pool:
-            details = list(pool.map(lambda name: get_namespace(client, name, resource_type), names))
-        cached = property_rules(details)
+        cached = property_rules([get_namespace(client, name, resource_type) for name in names])
         _RULES_CACHE[client] = cached
     return cached
 
