@@ -35,22 +35,28 @@ def http_store_sections(inst) -> dict:
     return {inst.http_store: [("store_description", f"Read-only http store ({inst.region}); locations only")]}
 
 
-def metadefs_steps(lay, instances, glance_service) -> list:
-    """glance-manage steps (for cloud.run_steps_in_parallel) for each Glance without metadefs yet.
+def load_metadefs_command(lay, config_dir) -> str:
+    """Shell command: load the metadefs, then write the marker (so a failed load is retried by the next 'up')."""
+    manage = " ".join(shlex.quote(str(a)) for a in [
+        lay.bin("glance-manage"), "--config-file", config_dir / "glance-api.conf", "db", "load_metadefs",
+        "--path", lay.venv / "etc" / "glance" / "metadefs"])
+    return f"{manage} && touch {shlex.quote(str(config_dir / METADEFS_MARKER))}"
 
-    The marker is written by the step itself, after a successful load, so a failed load is retried
-    by the next 'up'.
-    """
-    path = lay.venv / "etc" / "glance" / "metadefs"
+
+def then_load_metadefs(lay, config_dir, db_sync_argv) -> list:
+    """A first start's db_sync step followed by the metadefs load, as one command."""
+    db_sync = " ".join(shlex.quote(str(a)) for a in db_sync_argv)
+    return ["/bin/sh", "-c", f"{db_sync} && {load_metadefs_command(lay, config_dir)}"]
+
+
+def metadefs_steps(lay, instances, glance_service) -> list:
+    """Steps (for cloud.run_steps_in_parallel) for each Glance whose database has no metadefs yet:
+    clouds set up before the metadefs were added (a first start loads them with its db_sync)."""
     steps = []
     for inst in instances:
         d = glance_service(lay, inst).config_dir
-        if (d / METADEFS_MARKER).exists():
-            continue
-        manage = " ".join(shlex.quote(str(a)) for a in [
-            lay.bin("glance-manage"), "--config-file", d / "glance-api.conf", "db", "load_metadefs", "--path", path])
-        marker = shlex.quote(str(d / METADEFS_MARKER))
-        steps.append((f"{inst.name}-load_metadefs", ["/bin/sh", "-c", f"{manage} && touch {marker}"], {}))
+        if not (d / METADEFS_MARKER).exists():
+            steps.append((f"{inst.name}-load_metadefs", ["/bin/sh", "-c", load_metadefs_command(lay, d)], {}))
     return steps
 
 
