@@ -16,8 +16,10 @@ description:
     waits for that task (O(wait)) and reports its message when it fails.
   - Without O(url), lists the image's locations (C(GET /v2/images/{id}/locations)).
   - "Who may do what (Glance 33 defaults): the image's owner (a member of its project) may add an http(s)
-    location, and only when the cloud enables an http store; the C(service) role (or admin) may add a location
-    of any store (C(file://), C(rbd://), ...). Listing locations needs the C(service) or admin role."
+    location, and only when the cloud enables an http store; only the C(service) role may add a location of the
+    cloud's other stores (C(rbd://), C(swift://), C(cinder://), ...), an admin without it is held to http(s) too.
+    Glance refuses C(file://) locations from everyone, so they fail before any write. Listing locations needs
+    the C(service) or admin role."
   - "Idempotent: a location the image already has gives C(changed=false). Callers who may not list locations
     are answered from the image's tasks: a successful C(location_import) of O(url) into the image."
   - "With O(validation_data) and an http(s) O(url), the module first reads the URL and compares its digest
