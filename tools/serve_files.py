@@ -7,8 +7,10 @@
 
 Standard library only. Missing files get 404; every request is logged to
 <state>.log. /slow/<file> serves <file> at SLOW_RATE bytes a second, so a test
-can catch an import while it runs. Binds 127.0.0.1 only (the local cloud allows
-web-download from it).
+can catch an import while it runs. A file <name>.redirect next to <name> makes
+<name> answer 302 to the URL it holds; Last-Modified is the file's mtime (a test
+"publishes a new build" by rewriting a file and its checksum file). Binds
+127.0.0.1 only (the local cloud allows web-download from it).
 """
 
 import argparse
@@ -39,6 +41,19 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
     def list_directory(self, path):
         self.send_error(404, "No listing")
         return None
+
+    def send_head(self):
+        # <file>.redirect holds a URL: how a test makes <file> answer with a redirect there.
+        redirect = self.translate_path(self.path) + ".redirect"
+        if os.path.isfile(redirect):
+            with open(redirect, encoding="utf-8") as handle:
+                location = handle.read().strip()
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        return super().send_head()
 
     def translate_path(self, path):
         self.slow = path.startswith(SLOW_PREFIX)

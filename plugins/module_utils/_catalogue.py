@@ -29,6 +29,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._members import plan_members, predicted_members
+from ansible_collections.imagecat.glance.plugins.module_utils._upstream import validate_upstream
 
 # Properties the catalogue writes on every image it manages.
 PROPERTY_PREFIX = "imagecat_catalogue_"
@@ -39,7 +40,7 @@ PROP_SOURCE = PROPERTY_PREFIX + "source"
 PROP_CHECKSUM = PROPERTY_PREFIX + "checksum"
 
 ENTRY_KEYS = ("name", "versions", "disk_format", "container_format", "visibility", "protected", "min_disk",
-              "min_ram", "properties", "tags", "members", "keep_versions", "version_order", "base_dir")
+              "min_ram", "properties", "tags", "members", "keep_versions", "version_order", "base_dir", "upstream")
 VERSION_KEYS = ("version", "filename", "uri", "import", "checksum", "properties")
 IMPORT_KEYS = ("method", "uri", "stores", "all_stores", "all_stores_must_succeed", "remote_region",
                "remote_image_id", "remote_service_interface")
@@ -213,6 +214,9 @@ def validate_entry(value, index, keep_default=None):
     if not value.get("name") or not isinstance(value.get("name"), str):
         raise InputError("%s: name is missing (a string: the image name)." % where)
     _unknown_keys(value, ENTRY_KEYS, where)
+    if value.get("upstream") is not None:
+        # Read by catalogue_update, which adds new builds as versions; checked here so a typo shows early.
+        validate_upstream(value["upstream"], where)
     entry = {"name": value["name"], "index": index, "fields": {}}
     for key in ("disk_format", "container_format"):
         if value.get(key) is not None:

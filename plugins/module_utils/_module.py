@@ -46,6 +46,8 @@ class GlanceModule:
     module_kwargs = {}
     # Modules that never write set this; the others refuse a legacy-only endpoint (see ``client``).
     read_only = False
+    # False for a module that never talks to the Image service (it gets no connection options).
+    connection_options = True
 
     def __init__(self, module=None):
         self.module = module or AnsibleModule(argument_spec=self.full_spec(), supports_check_mode=True,
@@ -57,7 +59,7 @@ class GlanceModule:
 
     @classmethod
     def full_spec(cls):
-        spec = dict(CONNECTION_ARGSPEC)
+        spec = dict(CONNECTION_ARGSPEC) if cls.connection_options else {}
         spec.update(cls.argument_spec)
         return spec
 
