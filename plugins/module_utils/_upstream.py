@@ -141,11 +141,11 @@ def newest_build(spec, where, fetch, natural_key):
             if status != 200:
                 raise UpstreamError("%s: the image %s (listed in %s) answers HTTP %s."
                                     % (where, uri, spec["checksum_url"], status))
-            version = version_from_date(spec, headers.get("Last-Modified"))
+            last_modified = headers.get("Last-Modified")
+            version = version_from_date(spec, last_modified)
             if version is None:
                 raise UpstreamError("%s: the image %s has no usable Last-Modified header (%s); name versions with "
-                                    "upstream.version_from: regex instead." % (where, uri,
-                                                                              headers.get("Last-Modified")))
+                                    "upstream.version_from: regex instead." % (where, uri, last_modified))
         builds.append({"file": name, "uri": uri, "version": version, "checksum": "%s:%s" % (algo, digest)})
     return max(builds, key=lambda build: natural_key(build["version"]))
 

@@ -21,7 +21,7 @@ description:
   - A build counts as known when a version of the entry has its version string or its checksum.
   - The C(upstream) block of an entry (the catalogue module ignores it) has C(checksum_url) (http or https),
     exactly one of C(file) (the image's name in the checksum file) or C(pattern) (a shell pattern, when the name
-    carries the build: the newest matching build wins), optionally C(url) (where the images are; default the
+    carries the build; the newest matching build wins), optionally C(url) (where the images are; default the
     checksum file's directory), and how versions are named, C(version_from) C(last_modified) (the image's
     C(Last-Modified) date in C(version_format), default C(%Y%m%d)) or C(regex) (the first group, or the group
     named C(version), of C(version_regex) over the image's URL).
