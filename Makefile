@@ -51,6 +51,7 @@ cloud-env:
 demo: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/demo.yml
 	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/demo_catalogue.yml
+	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/demo_upstream.yml
 	$(ANSIBLE_ENV) ANSIBLE_INVENTORY_ENABLED=imagecat.glance.images \
 		$(BIN)/ansible-inventory -i playbooks/demo_inventory/demo.glance_images.yml --graph
 
