@@ -257,8 +257,8 @@ class DecompressingReader:
                 return pending.pop()
             return self._read_source(size)
         self._zstd_source = _ZstdSource(read, ZstdFrames())
-        self._zstd = zstandard.ZstdDecompressor().stream_reader(self._zstd_source, read_size=IN_CHUNK,
-                                                               read_across_frames=True)
+        decompressor = zstandard.ZstdDecompressor()
+        self._zstd = decompressor.stream_reader(self._zstd_source, read_size=IN_CHUNK, read_across_frames=True)
         self._buffer = []
 
     def _next_zstd(self):
