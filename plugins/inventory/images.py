@@ -63,6 +63,18 @@ options:
         therefore depends only on the images with the same name, never on the order of the listing."
     type: str
     default: name
+  fields:
+    description:
+      - The image fields that become host variables, named as Glance names them (C(name), C(os_distro),
+        C(com.example:team)), each then prefixed with O(vars_prefix). C(<vars_prefix>cloud) is always set.
+      - When unset, every field of every image becomes a host variable.
+      - O(compose), O(groups), O(keyed_groups) and an O(hostname) expression still see every field of the
+        image, so a field can be used there without being a host variable.
+      - Each host variable costs C(ansible-inventory) time for every host; see the notes for figures.
+      - A name that is neither a Glance image field nor a property of any listed image is an error.
+        An image that lacks a chosen field gets no variable for it.
+    type: list
+    elements: str
   vars_prefix:
     description:
       - Prefix of every host variable made from an image field, and of C(<vars_prefix>cloud).
@@ -85,10 +97,20 @@ extends_documentation_fragment:
   - imagecat.glance.connection.PLUGINS
 notes:
   - With O(cache=true), what is cached is each cloud's image listing, keyed by the configuration file's
-    path; O(compose), O(groups), O(keyed_groups) and O(hostname) are applied afresh on every run. A cached
-    listing is used only while O(clouds) (or O(cloud)), O(filters), O(properties), O(endpoint),
-    O(region_name) and O(interface) are unchanged. Use a persistent cache plugin such as
-    C(ansible.builtin.jsonfile) to share it between runs; C(--flush-cache) refreshes it.
+    path and by its source; O(fields), O(compose), O(groups), O(keyed_groups) and O(hostname) are applied
+    afresh on every run. The source is who lists which images where, that is O(clouds) (or O(cloud)), O(filters),
+    O(properties), and for each cloud the identity as resolved from C(clouds.yaml), C(secure.yaml),
+    C(OS_*) and the options (auth URL, user or application credential, project and domains, auth type,
+    region, interface, endpoint). The credential (password, secret, token) counts only through a salted
+    PBKDF2 digest and is never written in clear; another credential, even for the same user, misses the
+    cache. So two identities that share a cache directory never see each other's images.
+  - A cache hit sends no request; it still reads the cloud configuration (no network) to know who asks.
+    Use a persistent cache plugin such as C(ansible.builtin.jsonfile) to share it between runs;
+    C(--flush-cache) refreshes it.
+  - "Under ansible-core 2.19 and later, C(ansible-inventory --list) prints every string from this plugin
+    (image names, properties) as C({\"__ansible_unsafe\": \"...\"}), because they come from an outside
+    source and are not trusted as templates. For plain values use C(ansible-inventory --list --export)
+    or C(--yaml), or read C(hostvars) in a playbook; see the inventory guide in the collection's docs."
   - The connection options may also come from extra variables (C(-e ansible_glance_cloud=...)),
     C(ANSIBLE_GLANCE_*) environment variables or the C([imagecat_glance]) section of C(ansible.cfg).
 seealso:
@@ -135,16 +157,18 @@ import keyword
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from threading import Lock
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
+from ansible_collections.imagecat.glance.plugins.module_utils._connection import cloud_identity, config_loader
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import BASE_FIELDS
 from ansible_collections.imagecat.glance.plugins.module_utils._legacy import open_reader
 from ansible_collections.imagecat.glance.plugins.plugin_utils._plugin_options import (
     connect_plugin,
+    connection_adapter,
     fingerprint,
     list_query,
     redact,
@@ -154,11 +178,8 @@ from ansible_collections.imagecat.glance.plugins.plugin_utils._plugin_options im
 display = Display()
 
 CONFIG_SUFFIXES = ("glance_images.yml", "glance_images.yaml")
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 MAX_PARALLEL_CLOUDS = 4
-# openstacksdk's config loader is imported and run under this lock: its import
-# briefly swaps a stand-in into sys.modules, which must not race between threads.
-_CONNECT_LOCK = Lock()
 
 
 _NOT_IN_VARIABLE_NAMES = re.compile(r"[^A-Za-z0-9_]")
@@ -172,6 +193,18 @@ def variable_name(prefix, key):
     if not name or name[0].isdigit() or name in _RESERVED_NAMES:
         name = "_" + name
     return name
+
+
+class VariableNames(dict):
+    """image field -> variable name, each name made once (a catalogue has few distinct fields)."""
+
+    def __init__(self, prefix):
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, key):
+        name = self[key] = variable_name(self.prefix, key)
+        return name
 
 
 def unique_host_names(candidates):
@@ -218,35 +251,95 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         label = self.get_option("cloud") or os.environ.get("OS_CLOUD") or "default"
         return [(label, None)]
 
-    def _source_fingerprint(self, clouds, query):
-        """What a cached listing depends on: the images asked for and where from (no secrets)."""
-        return fingerprint([label for label, dummy in clouds], query,
-                           self.get_option("endpoint"), self.get_option("region_name"),
-                           self.get_option("interface"))
+    def _fields(self):
+        """The image fields chosen as host variables (a list without repeats), or None for all of them."""
+        fields = self.get_option("fields")
+        if fields is None:
+            return None
+        chosen = []
+        for field in fields:
+            if not isinstance(field, str) or not field:
+                raise AnsibleParserError("%s: option fields: image field names are non-empty strings, got %r."
+                                         % (self.NAME, field))
+            if field not in chosen:
+                chosen.append(field)
+        return chosen
+
+    def _check_fields(self, fields, catalogue):
+        """Every chosen field is a Glance image field or a property of at least one listed image.
+
+        Without any listed image there is nothing to choose from, and nothing is checked.
+        """
+        if not fields or not any(listing["images"] for listing in catalogue):
+            return
+        known = set(BASE_FIELDS)
+        for listing in catalogue:
+            for image in listing["images"]:
+                known.update(image)
+        unknown = [field for field in fields if field not in known]
+        if unknown:
+            raise AnsibleParserError(
+                "%s: option fields: unknown image field%s %s: neither a Glance image field nor a property of any "
+                "listed image. Name fields as Glance does, without vars_prefix (name, not glance_name). "
+                "Known here: %s." % (self.NAME, "s" if len(unknown) > 1 else "",
+                                     ", ".join(repr(field) for field in unknown), ", ".join(sorted(known))))
+
+    def _source(self, clouds, query):
+        """What a cached listing depends on: who lists which images where; no secret in clear.
+
+        (fingerprint, {cloud label: error message}) for the clouds whose configuration cannot be read.
+        """
+        identities, errors = {}, {}
+        config_loader()
+        for label, cloud in clouds:
+            try:
+                identities[label] = cloud_identity(connection_adapter(self, cloud))
+            except GlanceError as error:
+                errors[label] = self._cloud_message(error, cloud)
+        return fingerprint([label for label, dummy in clouds], identities, query, self.get_option("endpoint"),
+                           self.get_option("region_name"), self.get_option("interface"), self.get_option("api"),
+                           self.get_option("compute_endpoint")), errors
 
     # -- fetching ------------------------------------------------------------
-    def _list_cloud(self, label, cloud, query):
+    @staticmethod
+    def _cloud_message(error, cloud):
+        message = error.message
+        if cloud is not None:
+            # connect() names the modules' option; here the name came from clouds.
+            message = message.replace("(option cloud)", "(option clouds)")
+        return message
+
+    def _list_images(self, connection, query):
+        """Every image of one cloud that the query matches, in Glance's v2 shape: the only listing call."""
+        find = open_reader(connection, self.get_option("api"), self.get_option("compute_endpoint"), query)
+        return find(None, query)
+
+    def _list_cloud(self, cloud, query):
         """(images, None) or (None, error message) for one cloud."""
         try:
-            with _CONNECT_LOCK:
-                connection = connect_plugin(self, cloud)
-            find = open_reader(connection, self.get_option("api"), self.get_option("compute_endpoint"), query)
-            return find(None, query), None
+            return self._list_images(connect_plugin(self, cloud), query), None
         except GlanceError as error:
-            message = error.message
-            if cloud is not None:
-                # connect() names the modules' option; here the name came from clouds.
-                message = message.replace("(option cloud)", "(option clouds)")
-            return None, message
+            return None, self._cloud_message(error, cloud)
 
-    def _fetch(self, clouds, query):
-        """[{cloud, images}] for every cloud that answered, and whether every cloud did."""
-        workers = max(1, min(MAX_PARALLEL_CLOUDS, len(clouds)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(lambda entry: self._list_cloud(entry[0], entry[1], query), clouds))
+    def _fetch(self, clouds, query, errors=None):
+        """[{cloud, images}] for every cloud that answered, and whether every cloud did.
+
+        ``errors`` holds the clouds already known to fail (their configuration could not be read).
+        """
+        errors = dict(errors or {})
+        todo = [(label, cloud) for label, cloud in clouds if label not in errors]
+        if len(todo) > 1:
+            # Import openstacksdk's loader once, before the threads authenticate in parallel.
+            config_loader()
+        outcomes = {}
+        if todo:
+            with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLOUDS, len(todo))) as pool:
+                for (label, dummy), outcome in zip(todo, pool.map(lambda entry: self._list_cloud(entry[1], query), todo)):
+                    outcomes[label] = outcome
         secrets = secret_values(self)
         catalogue, complete = [], True
-        for (label, dummy), (images, error) in zip(clouds, outcomes):
+        for label, dummy in clouds:
+            images, error = outcomes.get(label, (None, errors.get(label)))
             if error is None:
                 catalogue.append({"cloud": label, "images": images})
                 continue
@@ -258,7 +351,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return catalogue, complete
 
     # -- populating ----------------------------------------------------------
-    def _base_host_name(self, hostname, image, hostvars, cloud):
+    def _base_host_name(self, hostname, image, variables, cloud):
         """The host name the hostname option gives one image, before names are made unique."""
         if hostname == "name":
             value = image.get("name")
@@ -266,7 +359,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             value = image.get("id")
         else:
             try:
-                value = self._compose(hostname, hostvars)
+                value = self._compose(hostname, variables)
             except Exception as error:
                 raise AnsibleParserError("%s: option hostname: cannot make the host name of image %s in cloud "
                                          "'%s' from %r: %s" % (self.NAME, image.get("id"), cloud, hostname, error))
@@ -274,54 +367,79 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             value = image.get("id")
         return str(value)
 
-    def _add_default_groups(self, host, image, cloud):
-        groups = ["cloud_%s" % cloud]
-        for field in ("visibility", "status", "disk_format"):
-            if image.get(field):
-                groups.append("%s_%s" % (field, image[field]))
-        groups.extend("tag_%s" % tag for tag in image.get("tags") or [] if tag)
-        for group in groups:
-            group = self.inventory.add_group(self._sanitize_group_name(group))
-            self.inventory.add_child(group, host)
+    def _constructed(self, option, apply, *args):
+        """Run one of the constructed mixins; its strict error names the option."""
+        try:
+            apply(*args)
+        except AnsibleError as error:
+            raise AnsibleParserError("%s: option %s: %s" % (self.NAME, option, error.message))
 
-    def _populate(self, catalogue):
-        prefix = self.get_option("vars_prefix") or ""
+    def _populate(self, catalogue, fields):
+        names = VariableNames(self.get_option("vars_prefix") or "")
+        cloud_var = names["cloud"]
         strict = self.get_option("strict")
-        compose = self.get_option("compose")
-        groups = self.get_option("groups")
-        keyed_groups = self.get_option("keyed_groups")
+        compose = self.get_option("compose") or None
+        groups = self.get_option("groups") or None
+        keyed_groups = self.get_option("keyed_groups") or None
+        hostname = self.get_option("hostname")
+        # Only these features read variables beyond the chosen ones.
+        needs_all = bool(compose or groups or keyed_groups) or hostname not in ("name", "id")
 
-        names_of = {}  # image field -> variable name; a catalogue has few distinct fields
-        cloud_var = variable_name(prefix, "cloud")
+        # (cloud, image, the host's variables, every field as a variable), in listing order.
         entries = []
         for listing in catalogue:
             cloud = listing["cloud"]
             for image in listing["images"]:
-                hostvars = {}
-                for key, value in image.items():
-                    name = names_of.get(key)
-                    if name is None:
-                        name = names_of[key] = variable_name(prefix, key)
-                    hostvars[name] = value
-                hostvars[cloud_var] = cloud
-                entries.append((cloud, image, hostvars))
-        hostname = self.get_option("hostname")
-        bases = [(self._base_host_name(hostname, image, hostvars, cloud), cloud, image.get("id"))
-                 for cloud, image, hostvars in entries]
-        names = unique_host_names(bases)
-        for (base, dummy_cloud, dummy_id), name in zip(bases, names):
+                every = {names[key]: value for key, value in image.items()}
+                every[cloud_var] = cloud
+                if fields is None:
+                    hostvars = every
+                else:
+                    hostvars = {names[key]: image[key] for key in fields if key in image}
+                    hostvars[cloud_var] = cloud
+                entries.append((cloud, image, hostvars, every if needs_all else None))
+
+        bases = [(self._base_host_name(hostname, image, every, cloud), cloud, image.get("id"))
+                 for cloud, image, dummy, every in entries]
+        host_names = unique_host_names(bases)
+        for (base, dummy_cloud, dummy_id), name in zip(bases, host_names):
             if name != base:
                 display.vvv("%s: host name %r is shared by several images; using %r" % (self.NAME, base, name))
 
-        for name, (cloud, image, hostvars) in zip(names, entries):
-            self.inventory.add_host(name)
+        inventory = self.inventory
+        group_names = {}  # raw default group name -> its sanitised name, added to the inventory once
+
+        def group_of(raw):
+            name = group_names.get(raw)
+            if name is None:
+                name = group_names[raw] = inventory.add_group(self._sanitize_group_name(raw))
+            return name
+
+        for name, (cloud, image, hostvars, every) in zip(host_names, entries):
+            inventory.add_host(name)
             for key, value in hostvars.items():
-                self.inventory.set_variable(name, key, value)
-            self._add_default_groups(name, image, cloud)
-            # Constructed features see the image's variables plus what compose adds.
-            self._set_composite_vars(compose, hostvars, name, strict=strict)
-            self._add_host_to_composed_groups(groups, {}, name, strict=strict)
-            self._add_host_to_keyed_groups(keyed_groups, {}, name, strict=strict)
+                inventory.set_variable(name, key, value)
+            inventory.add_child(group_of("cloud_" + cloud), name)
+            for field in ("visibility", "status", "disk_format"):
+                value = image.get(field)
+                if value:
+                    inventory.add_child(group_of("%s_%s" % (field, value)), name)
+            for tag in image.get("tags") or ():
+                if tag:
+                    inventory.add_child(group_of("tag_" + tag), name)
+            if every is None:
+                continue
+            # The constructed features see every field of the image (not only the chosen ones), the
+            # host's own variables and what compose adds: handed over explicitly, fetched from no host.
+            if compose:
+                self._constructed("compose", self._set_composite_vars, compose, every, name, strict)
+            if groups or keyed_groups:
+                every.update(inventory.get_host(name).vars)
+            if groups:
+                self._constructed("groups", self._add_host_to_composed_groups, groups, every, name, strict, False)
+            if keyed_groups:
+                self._constructed("keyed_groups", self._add_host_to_keyed_groups, keyed_groups, every, name,
+                                  strict, False)
 
     # -- entry point ---------------------------------------------------------
     def parse(self, inventory, loader, path, cache=True):
@@ -329,32 +447,28 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._read_config_data(path)
 
         clouds = self._clouds()
+        fields = self._fields()
         try:
             query = list_query(self.get_option("filters"), self.get_option("properties"), self.get_option("api"))
         except AnsibleError as error:
             raise AnsibleParserError("%s: %s" % (self.NAME, error.message))
-        source = self._source_fingerprint(clouds, query)
 
-        cache_key = self.get_cache_key(path)
-        use_cache = self.get_option("cache") and cache
-        update_cache = self.get_option("cache") and not cache
-        catalogue = None
-        if use_cache:
-            try:
-                cached = self._cache[cache_key]
-            except KeyError:
-                update_cache = True
-            else:
+        catalogue, errors = None, {}
+        caching = self.get_option("cache")
+        if caching:
+            # One entry per configuration file and source: who lists which images where.
+            source, errors = self._source(clouds, query)
+            cache_key = "%s_%s" % (self.get_cache_key(path), source)
+            if cache and not errors:
+                cached = self._cache.get(cache_key)
                 if isinstance(cached, dict) and cached.get("format") == CACHE_FORMAT and cached.get("source") == source:
                     catalogue = cached["clouds"]
-                else:
-                    # Listed with other clouds or filters: not this configuration's images.
-                    update_cache = True
 
         if catalogue is None:
-            catalogue, complete = self._fetch(clouds, query)
+            catalogue, complete = self._fetch(clouds, query, errors)
             # A hit is never written back; a partial listing is never written at all.
-            if update_cache and complete:
+            if caching and complete:
                 self._cache[cache_key] = {"format": CACHE_FORMAT, "source": source, "clouds": catalogue}
 
-        self._populate(catalogue)
+        self._check_fields(fields, catalogue)
+        self._populate(catalogue, fields)

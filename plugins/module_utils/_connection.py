@@ -11,7 +11,9 @@ so that there is one code path from options to an authenticated session.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
+import json
 import importlib.util
 import sys
 import types
@@ -269,6 +271,64 @@ def _load_cloud_region(options):
                 "Fix the name, or point OS_CLIENT_CONFIG_FILE at the clouds.yaml that defines it."
                 % (cloud_name, source, ", ".join(names) or "none"))
         raise GlanceError("Invalid cloud configuration for %s: %s" % (_describe_cloud(cloud_name), exc))
+
+
+# Keys of the auth dict that say who is asking and where, kept in clear in an identity.
+# Every other key (password, token, application_credential_secret, ...) only counts
+# through a salted, slow digest, so an identity never holds a secret in clear.
+IDENTITY_AUTH_KEYS = frozenset((
+    "auth_url", "username", "user_id", "user_domain_name", "user_domain_id", "domain_name", "domain_id",
+    "project_name", "project_id", "tenant_name", "tenant_id", "project_domain_name", "project_domain_id",
+    "application_credential_id", "application_credential_name", "system_scope", "trust_id",
+))
+IDENTITY_DIGEST_ROUNDS = 100000
+
+
+def _secret_digest(public, secret):
+    """PBKDF2 of the secret parts, salted with the public ones: comparable, not reversible, slow to guess."""
+    salt = json.dumps(public, sort_keys=True, default=str).encode("utf-8")
+    text = json.dumps(secret, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.pbkdf2_hmac("sha256", text, salt, IDENTITY_DIGEST_ROUNDS).hex()
+
+
+def config_loader():
+    """openstacksdk's config loader module, imported now (MissingLibraryError when absent).
+
+    Imported once before threads connect, so that they never race on the
+    stand-in package of _import_openstack_config_loader.
+    """
+    try:
+        return _import_openstack_config_loader()
+    except ImportError as exc:
+        raise MissingLibraryError("openstacksdk", exc)
+
+
+def cloud_identity(adapter):
+    """Who asks which Image service: a dict of JSON values, with no secret in clear; sends no request.
+
+    It holds the auth URL, the user or application credential, the project and
+    domains, auth type, region, interface and endpoint as connect() would
+    resolve them (clouds.yaml, secure.yaml, OS_* and the options), plus a
+    digest of everything else in auth (the password, secret or token) and of
+    the token option, so a changed credential is another identity.
+    """
+    if isinstance(adapter, dict):
+        adapter = OptionAdapter.from_dict(adapter)
+    options = {name: adapter.get(name) for name in CONNECTION_OPTIONS}
+    endpoint = options.get("endpoint")
+    public = {"endpoint": endpoint}
+    secret = {"token": options.get("token")}
+    if bool(options.get("cloud") or options.get("auth") or options.get("auth_type")) or not endpoint:
+        region = _load_cloud_region(options)
+        for key, value in (region.config.get("auth") or {}).items():
+            if key in IDENTITY_AUTH_KEYS:
+                public["auth." + key] = value
+            else:
+                secret["auth." + key] = value
+        public.update(auth_type=region.config.get("auth_type"), region_name=region.get_region_name("image"),
+                      interface=region.get_interface())
+    public["secret_digest"] = _secret_digest(public, secret)
+    return public
 
 
 def connect(adapter):

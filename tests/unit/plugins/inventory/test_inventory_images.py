@@ -22,9 +22,28 @@ ID_4 = "44444444-4444-4444-8444-444444444444"
 ID_5 = "55555555-5555-4555-8555-555555555555"
 
 
+CLOUDS_YAML = {"clouds": {
+    "demo": {"auth": {"auth_url": "http://keystone.test/v3", "username": "demo", "password": "demo-secret",
+                      "project_name": "demo", "user_domain_name": "Default", "project_domain_name": "Default"},
+             "region_name": "RegionOne"},
+    "alt": {"auth": {"auth_url": "http://keystone.test/v3", "username": "alt", "password": "alt-secret",
+                     "project_name": "alt", "user_domain_name": "Default", "project_domain_name": "Default"},
+            "region_name": "RegionOne"},
+}}
+
+
+def write_clouds_yaml(path, clouds_yaml, monkeypatch):
+    path.write_text(yaml.safe_dump(clouds_yaml))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+
+
 @pytest.fixture
-def clouds(monkeypatch):
+def clouds(monkeypatch, tmp_path):
     load_collection_plugins()
+    # The cache key reads the real clouds.yaml (no request): these clouds' identities.
+    write_clouds_yaml(tmp_path / "clouds.yaml", CLOUDS_YAML, monkeypatch)
+    for name in [name for name in os.environ if name.startswith("OS_") and name != "OS_CLIENT_CONFIG_FILE"]:
+        monkeypatch.delenv(name)
     demo = StubGlance([
         image("ubuntu", ID_1, tags=["lts", "with space", "ünï"], os_distro="ubuntu", visibility="public"),
         image("ubuntu", ID_2, tags=["lts"], os_distro="ubuntu", status="queued", disk_format=None),
