@@ -1,5 +1,6 @@
 import os
 import sys
+import threading
 
 import pytest
 import yaml
@@ -338,3 +339,143 @@ def test_cache_disabled_never_writes(tmp_path, clouds):
     parse(tmp_path, cache_config(tmp_path, cache=False))
     assert cache_files(tmp_path) == {}
     assert api_requests(clouds) == 4
+
+
+# ---- chosen host variables ------------------------------------------------------------------
+def test_fields_choose_the_host_variables(tmp_path, clouds):
+    inventory = parse(tmp_path, {"clouds": ["demo"], "fields": ["name", "size", "com.example:team", "size"]})
+    cirros = hostvars(inventory, "cirros")
+    chosen = {key: value for key, value in cirros.items() if key.startswith("glance_")}
+    assert chosen == {"glance_name": "cirros", "glance_size": 1000, "glance_com_example_team": "ops",
+                      "glance_cloud": "demo"}
+    # an image without a chosen field gets no variable for it
+    assert "glance_com_example_team" not in hostvars(inventory, ID_4)
+    # default groups still come from every field
+    assert members(inventory, "disk_format_raw") == sorted(["cirros", ID_4, "ubuntu@demo@" + ID_1])
+    assert members(inventory, "tag_lts") == sorted(["ubuntu@demo@" + ID_1, "ubuntu@demo@" + ID_2])
+
+
+def test_constructed_features_see_fields_that_are_not_host_variables(tmp_path, clouds):
+    inventory = parse(tmp_path, {
+        "clouds": ["demo"], "fields": ["name"], "strict": True,
+        "hostname": "glance_name ~ '-' ~ glance_id[:4] if glance_name else glance_id",
+        "compose": {"agent": "glance_hw_qemu_guest_agent | default('no')", "kib": "glance_size / 1000"},
+        "groups": {"big": "glance_size >= 1000", "with_agent": "agent == 'yes'"},
+        "keyed_groups": [{"key": "glance_owner", "prefix": "project"}, {"key": "agent", "prefix": "agent"}],
+    })
+    assert sorted(inventory.hosts) == sorted(["ubuntu-1111", "ubuntu-2222", "cirros-3333", ID_4])
+    cirros = hostvars(inventory, "cirros-3333")
+    assert cirros["agent"] == "yes" and float(cirros["kib"]) == 1.0
+    assert "glance_size" not in cirros and "glance_hw_qemu_guest_agent" not in cirros
+    assert members(inventory, "big") == ["cirros-3333"]
+    assert members(inventory, "with_agent") == ["cirros-3333"]
+    assert len(members(inventory, "project_p1")) == 4
+    assert members(inventory, "agent_no") == sorted(["ubuntu-1111", "ubuntu-2222", ID_4])
+
+
+def test_an_unknown_field_names_the_option(tmp_path, clouds):
+    with pytest.raises(AnsibleParserError) as caught:
+        parse(tmp_path, {"clouds": ["demo"], "fields": ["name", "os_distr", "glance_size"]})
+    message = caught.value.message
+    assert "option fields: unknown image fields 'os_distr', 'glance_size'" in message
+    assert "without vars_prefix" in message and "os_distro" in message
+    # a property that only some images have, and a base field no image carries, are known
+    parse(tmp_path, {"clouds": ["demo"], "fields": ["hw_qemu_guest_agent", "direct_url"]})
+    for bad in ([""], [3]):
+        with pytest.raises(AnsibleParserError, match="option fields"):
+            parse(tmp_path, {"clouds": ["demo"], "fields": bad})
+
+
+def test_fields_are_not_checked_when_nothing_is_listed(tmp_path, clouds):
+    inventory = parse(tmp_path, {"clouds": ["demo"], "filters": {"tag": ["none"]}, "fields": ["os_distro"]})
+    assert len(inventory.hosts) == 0
+
+
+def test_compose_over_a_missing_field_follows_strict(tmp_path, clouds):
+    # strict off: constructed's rule, the variable is left out where the field is missing
+    config = {"clouds": ["demo"], "fields": ["name"], "compose": {"team": "glance_com_example_team"}}
+    inventory = parse(tmp_path, config)
+    assert hostvars(inventory, "cirros")["team"] == "ops"  # not a host variable, still seen by compose
+    assert "team" not in hostvars(inventory, ID_4)
+    # strict on: an error naming the option, the variable and the host
+    with pytest.raises(AnsibleParserError) as caught:
+        parse(tmp_path, dict(config, strict=True))
+    assert caught.value.message.startswith("imagecat.glance.images: option compose: Could not set team for host")
+    assert "glance_com_example_team" in caught.value.message
+    for option, value in (("groups", {"g": "glance_no_such_field > 1"}),
+                          ("keyed_groups", [{"key": "glance_no_such_field", "prefix": "k"}])):
+        parse(tmp_path, {"clouds": ["demo"], option: value})
+        with pytest.raises(AnsibleParserError, match="option %s: Could not" % option):
+            parse(tmp_path, {"clouds": ["demo"], option: value, "strict": True})
+
+
+# ---- fetching ---------------------------------------------------------------------------------
+def test_clouds_are_listed_in_parallel(tmp_path, clouds):
+    # Each cloud's connection waits until both have started: a serial fetch would break the barrier.
+    barrier = threading.Barrier(2, timeout=10)
+    connector = clouds["connector"]
+
+    def connect(adapter):
+        barrier.wait()
+        return connector(adapter)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_plugin_options, "connect", connect)
+        inventory = parse(tmp_path, {"clouds": ["demo", "alt"]})
+    assert "ubuntu@alt" in inventory.hosts and len(connector.calls) == 2
+
+
+# ---- the cache and who is asking ----------------------------------------------------------------
+def test_identities_sharing_a_cache_never_see_each_others_images(tmp_path, clouds, monkeypatch):
+    # The same configuration file and cloud name, two clouds.yaml files: demo's user, then alt's.
+    as_alt = {"clouds": {"demo": CLOUDS_YAML["clouds"]["alt"]}}
+    clouds["connector"].clouds["demo"] = clouds["demo"]
+    config = cache_config(tmp_path, clouds=["demo"])
+    first = parse(tmp_path, config)
+    assert "cirros" in first.hosts and api_requests(clouds) == 1
+
+    write_clouds_yaml(tmp_path / "alt-clouds.yaml", as_alt, monkeypatch)
+    clouds["connector"].clouds["demo"] = clouds["alt"]  # what alt's user sees
+    second = parse(tmp_path, config)
+    assert api_requests(clouds) == 2  # a miss: another identity
+    assert sorted(second.hosts) == ["ubuntu"]
+
+    # each identity is served its own listing from the shared directory, without a request
+    clouds["connector"].failures["demo"] = GlanceError("down")
+    assert sorted(parse(tmp_path, config).hosts) == ["ubuntu"]
+    write_clouds_yaml(tmp_path / "clouds.yaml", CLOUDS_YAML, monkeypatch)
+    assert sorted(parse(tmp_path, config).hosts) == sorted(first.hosts)
+    assert api_requests(clouds) == 2
+    assert len(cache_files(tmp_path)) == 2
+    # no credential in clear in the cache
+    for name in cache_files(tmp_path):
+        text = (tmp_path / "cache" / name).read_text()
+        assert "demo-secret" not in text and "alt-secret" not in text
+
+
+def test_another_credential_or_project_misses_the_cache(tmp_path, clouds, monkeypatch):
+    config = cache_config(tmp_path, clouds=["demo"])
+    parse(tmp_path, config)
+    requests = api_requests(clouds)
+    for change in ({"password": "another"}, {"project_name": "other"}, {"auth_url": "http://elsewhere.test/v3"}):
+        changed = {"clouds": {"demo": dict(CLOUDS_YAML["clouds"]["demo"],
+                                           auth=dict(CLOUDS_YAML["clouds"]["demo"]["auth"], **change))}}
+        write_clouds_yaml(tmp_path / "clouds.yaml", changed, monkeypatch)
+        parse(tmp_path, config)
+        assert api_requests(clouds) == requests + 1, change
+        requests += 1
+    changed = {"clouds": {"demo": dict(CLOUDS_YAML["clouds"]["demo"], region_name="RegionTwo")}}
+    write_clouds_yaml(tmp_path / "clouds.yaml", changed, monkeypatch)
+    parse(tmp_path, config)
+    assert api_requests(clouds) == requests + 1
+
+
+def test_a_cloud_whose_configuration_cannot_be_read_fails_or_is_left_out(tmp_path, clouds, monkeypatch):
+    warnings = []
+    plugin_module = sys.modules[type(inventory_loader.get("imagecat.glance.images")).__module__]
+    monkeypatch.setattr(plugin_module.display, "warning", warnings.append)
+    with pytest.raises(AnsibleParserError, match=r"cloud 'nope': Unknown cloud 'nope' \(option clouds\)"):
+        parse(tmp_path, cache_config(tmp_path, clouds=["demo", "nope"]))
+    inventory = parse(tmp_path, cache_config(tmp_path, clouds=["demo", "nope"], fail_on_errors=False))
+    assert "cirros" in inventory.hosts and len(warnings) == 1
+    assert cache_files(tmp_path) == {}  # partial: not cached
