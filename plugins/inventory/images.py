@@ -66,8 +66,9 @@ options:
   fields:
     description:
       - The image fields that become host variables, named as Glance names them (C(name), C(os_distro),
-        C(com.example:team)), each then prefixed with O(vars_prefix). C(<vars_prefix>cloud) is always set.
-      - When unset, every field of every image becomes a host variable.
+        C(com.example:team)), each then prefixed with O(vars_prefix). C(cloud) stands for the name of the
+        cloud (C(<vars_prefix>cloud)).
+      - When unset, every field of every image becomes a host variable, and so does C(<vars_prefix>cloud).
       - O(compose), O(groups), O(keyed_groups) and an O(hostname) expression still see every field of the
         image, so a field can be used there without being a host variable.
       - Each host variable costs C(ansible-inventory) time for every host; see the notes for figures.
@@ -272,7 +273,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """
         if not fields or not any(listing["images"] for listing in catalogue):
             return
-        known = set(BASE_FIELDS)
+        known = set(BASE_FIELDS) | {"cloud"}
         for listing in catalogue:
             for image in listing["images"]:
                 known.update(image)
@@ -390,13 +391,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for listing in catalogue:
             cloud = listing["cloud"]
             for image in listing["images"]:
-                every = {names[key]: value for key, value in image.items()}
-                every[cloud_var] = cloud
+                every = None
+                if fields is None or needs_all:
+                    every = {names[key]: value for key, value in image.items()}
+                    every[cloud_var] = cloud
                 if fields is None:
                     hostvars = every
                 else:
-                    hostvars = {names[key]: image[key] for key in fields if key in image}
-                    hostvars[cloud_var] = cloud
+                    hostvars = {names[key]: cloud if key == "cloud" else image[key]
+                                for key in fields if key in image or key == "cloud"}
                 entries.append((cloud, image, hostvars, every if needs_all else None))
 
         bases = [(self._base_host_name(hostname, image, every, cloud), cloud, image.get("id"))

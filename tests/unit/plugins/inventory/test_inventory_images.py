@@ -346,8 +346,10 @@ def test_fields_choose_the_host_variables(tmp_path, clouds):
     inventory = parse(tmp_path, {"clouds": ["demo"], "fields": ["name", "size", "com.example:team", "size"]})
     cirros = hostvars(inventory, "cirros")
     chosen = {key: value for key, value in cirros.items() if key.startswith("glance_")}
-    assert chosen == {"glance_name": "cirros", "glance_size": 1000, "glance_com_example_team": "ops",
-                      "glance_cloud": "demo"}
+    assert chosen == {"glance_name": "cirros", "glance_size": 1000, "glance_com_example_team": "ops"}
+    # the cloud's name is a field to choose as well
+    inventory = parse(tmp_path, {"clouds": ["demo"], "fields": ["cloud"]})
+    assert [key for key in hostvars(inventory, "cirros") if key.startswith("glance_")] == ["glance_cloud"]
     # an image without a chosen field gets no variable for it
     assert "glance_com_example_team" not in hostvars(inventory, ID_4)
     # default groups still come from every field
