@@ -163,7 +163,11 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
-from ansible_collections.imagecat.glance.plugins.module_utils._connection import cloud_identity, config_loader
+from ansible_collections.imagecat.glance.plugins.module_utils._connection import (
+    MissingLibraryError,
+    cloud_identity,
+    config_loader,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import BASE_FIELDS
 from ansible_collections.imagecat.glance.plugins.module_utils._legacy import open_reader
@@ -172,6 +176,7 @@ from ansible_collections.imagecat.glance.plugins.plugin_utils._plugin_options im
     connection_adapter,
     fingerprint,
     list_query,
+    missing_library_message,
     redact,
     secret_values,
 )
@@ -291,10 +296,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         (fingerprint, {cloud label: error message}) for the clouds whose configuration cannot be read.
         """
         identities, errors = {}, {}
-        config_loader()
+        self._import_config_loader()
         for label, cloud in clouds:
             try:
                 identities[label] = cloud_identity(connection_adapter(self, cloud))
+            except MissingLibraryError as error:
+                raise AnsibleParserError(missing_library_message(self, error.library, error.error))
             except GlanceError as error:
                 errors[label] = self._cloud_message(error, cloud)
         return fingerprint([label for label, dummy in clouds], identities, query, self.get_option("endpoint"),
@@ -302,6 +309,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                            self.get_option("compute_endpoint")), errors
 
     # -- fetching ------------------------------------------------------------
+    @staticmethod
+    def _import_config_loader():
+        """openstacksdk's loader imported now, once, before threads use it; an endpoint alone needs none."""
+        try:
+            config_loader()
+        except MissingLibraryError:
+            pass  # cloud_identity() or connect() say so, for the clouds that need it
+
     @staticmethod
     def _cloud_message(error, cloud):
         message = error.message
@@ -331,7 +346,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         todo = [(label, cloud) for label, cloud in clouds if label not in errors]
         if len(todo) > 1:
             # Import openstacksdk's loader once, before the threads authenticate in parallel.
-            config_loader()
+            self._import_config_loader()
         outcomes = {}
         if todo:
             with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLOUDS, len(todo))) as pool:
@@ -410,6 +425,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 display.vvv("%s: host name %r is shared by several images; using %r" % (self.NAME, base, name))
 
         inventory = self.inventory
+        add_host, set_variable, add_child = inventory.add_host, inventory.set_variable, inventory.add_child
         group_names = {}  # raw default group name -> its sanitised name, added to the inventory once
 
         def group_of(raw):
@@ -419,17 +435,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return name
 
         for name, (cloud, image, hostvars, every) in zip(host_names, entries):
-            inventory.add_host(name)
+            add_host(name)
             for key, value in hostvars.items():
-                inventory.set_variable(name, key, value)
-            inventory.add_child(group_of("cloud_" + cloud), name)
+                set_variable(name, key, value)
+            add_child(group_of("cloud_" + cloud), name)
             for field in ("visibility", "status", "disk_format"):
                 value = image.get(field)
                 if value:
-                    inventory.add_child(group_of("%s_%s" % (field, value)), name)
+                    add_child(group_of("%s_%s" % (field, value)), name)
             for tag in image.get("tags") or ():
                 if tag:
-                    inventory.add_child(group_of("tag_" + tag), name)
+                    add_child(group_of("tag_" + tag), name)
             if every is None:
                 continue
             # The constructed features see every field of the image (not only the chosen ones), the
