@@ -102,3 +102,26 @@ def test_option_adapter_reads_plugins_and_dicts():
     adapter = OptionAdapter.from_plugin(Plugin())
     assert adapter.get("cloud") == "alpha" and adapter.get("auth") is None
     assert OptionAdapter.from_dict({"region_name": "r"}).get("region_name") == "r"
+
+
+def test_cloud_identity_names_who_asks_without_the_secret(clouds_yaml):
+    identity = _connection.cloud_identity({"cloud": "alpha"})
+    assert identity["auth.auth_url"] == "http://127.0.0.1:1/v3"
+    assert identity["auth.username"] == "u" and identity["auth.project_name"] == "p"
+    assert not identity["region_name"] and identity["endpoint"] is None
+    assert "s3cret-password" not in repr(identity)
+    assert not [key for key in identity if "password" in key]
+    # the same configuration is the same identity; each part of it counts
+    assert _connection.cloud_identity({"cloud": "alpha"}) == identity
+    for options in ({"auth": {"password": "other"}}, {"auth": {"project_name": "q"}}, {"region_name": "RegionTwo"},
+                    {"endpoint": "http://127.0.0.1:2"}, {"interface": "internal"}):
+        assert _connection.cloud_identity(dict({"cloud": "alpha"}, **options)) != identity, options
+
+
+def test_cloud_identity_of_an_endpoint_alone_reads_no_clouds_yaml(monkeypatch):
+    def no_loader(options):
+        raise AssertionError("the clouds.yaml loader must not be used")
+    monkeypatch.setattr(_connection, "_load_cloud_region", no_loader)
+    first = _connection.cloud_identity({"endpoint": "http://glance.test", "token": "tok-1"})
+    assert first["endpoint"] == "http://glance.test" and "tok-1" not in repr(first)
+    assert _connection.cloud_identity({"endpoint": "http://glance.test", "token": "tok-2"}) != first
