@@ -149,6 +149,16 @@ keyed_groups:
   - key: glance_owner
     prefix: project
 
+# large.glance_images.yml: only four host variables per image; compose and groups still see every field
+plugin: imagecat.glance.images
+clouds: [region-a, region-b]
+fields: [name, os_distro, size, cloud]
+strict: true
+compose:
+  team: glance_com_example_team | default('nobody')
+groups:
+  stale: glance_created_at < '2025-01-01'
+
 # cached.glance_images.yml: listing kept for an hour in JSON files; one unreachable cloud only warns
 plugin: imagecat.glance.images
 clouds: [demo, alt, lab]
