@@ -354,6 +354,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         ``errors`` holds the clouds already known to fail (their configuration could not be read).
         """
         errors = dict(errors or {})
+        secrets = secret_values(self)
+
+        def failed(label, error):
+            message = "%s: cloud '%s': %s" % (self.NAME, label, redact(error, secrets))
+            if self.get_option("fail_on_errors"):
+                raise AnsibleParserError(message + " (set fail_on_errors: false to go on with the other clouds)")
+            display.warning(message + " Its images are left out of the inventory.")
+
+        for label, dummy in clouds:
+            if label in errors and self.get_option("fail_on_errors"):
+                failed(label, errors[label])  # before any request
         todo = [(label, cloud) for label, cloud in clouds if label not in errors]
         if len(todo) > 1:
             # Import openstacksdk's loader once, before the threads authenticate in parallel.
@@ -363,7 +374,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLOUDS, len(todo))) as pool:
                 for (label, dummy), outcome in zip(todo, pool.map(lambda entry: self._list_cloud(entry[1], query), todo)):
                     outcomes[label] = outcome
-        secrets = secret_values(self)
         catalogue, complete = [], True
         for label, dummy in clouds:
             images, error = outcomes.get(label, (None, errors.get(label)))
@@ -371,10 +381,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 catalogue.append({"cloud": label, "images": images})
                 continue
             complete = False
-            message = "%s: cloud '%s': %s" % (self.NAME, label, redact(error, secrets))
-            if self.get_option("fail_on_errors"):
-                raise AnsibleParserError(message + " (set fail_on_errors: false to go on with the other clouds)")
-            display.warning(message + " Its images are left out of the inventory.")
+            failed(label, error)
         return catalogue, complete
 
     # -- populating ----------------------------------------------------------

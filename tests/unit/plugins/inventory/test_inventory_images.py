@@ -478,6 +478,7 @@ def test_a_cloud_whose_configuration_cannot_be_read_fails_or_is_left_out(tmp_pat
     monkeypatch.setattr(plugin_module.display, "warning", warnings.append)
     with pytest.raises(AnsibleParserError, match=r"cloud 'nope': Unknown cloud 'nope' \(option clouds\)"):
         parse(tmp_path, cache_config(tmp_path, clouds=["demo", "nope"]))
+    assert api_requests(clouds) == 0  # failed before any request
     inventory = parse(tmp_path, cache_config(tmp_path, clouds=["demo", "nope"], fail_on_errors=False))
     assert "cirros" in inventory.hosts and len(warnings) == 1
     assert cache_files(tmp_path) == {}  # partial: not cached
