@@ -100,7 +100,7 @@ notes:
   - With O(cache=true), what is cached is each cloud's image listing, keyed by the configuration file's
     path and by its source; O(fields), O(compose), O(groups), O(keyed_groups) and O(hostname) are applied
     afresh on every run. The source is who lists which images where, that is O(clouds) (or O(cloud)), O(filters),
-    O(properties), and for each cloud the identity as resolved from C(clouds.yaml), C(secure.yaml),
+    O(properties), O(api), O(compute_endpoint), and for each cloud the identity as resolved from C(clouds.yaml), C(secure.yaml),
     C(OS_*) and the options (auth URL, user or application credential, project and domains, auth type,
     region, interface, endpoint). The credential (password, secret, token) counts only through a salted
     PBKDF2 digest and is never written in clear; another credential, even for the same user, misses the
