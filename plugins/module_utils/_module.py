@@ -89,6 +89,13 @@ class GlanceModule:
         """A warning in the task result, also when the task then fails."""
         self.module.warn(message)
 
+    def set_file_attributes(self, path, mode=None, owner=None, group=None, changed=False, diff=None):
+        """Ansible's file conventions for ``mode``/``owner``/``group`` (octal or symbolic modes, names or
+        ids), by AnsibleModule's own helpers in both hosts; check mode changes nothing. Returns changed."""
+        changed = self.module.set_owner_if_different(path, owner, changed, diff)
+        changed = self.module.set_group_if_different(path, group, changed, diff)
+        return self.module.set_mode_if_different(path, mode, changed, diff)
+
     def result(self, changed=False, before=None, after=None, **resources):
         result = dict(changed=changed, **resources)
         if self.module._diff and (before is not None or after is not None):
@@ -182,7 +189,20 @@ class ControllerModule:
     def warn(self, warning):
         self.warnings.append(warning)
 
+    # AnsibleModule's file-attribute helpers, the very functions: they use only check_mode, fail_json
+    # and each other, so files get the same owner, group and mode (and the same errors) in both hosts.
+    set_owner_if_different = AnsibleModule.set_owner_if_different
+    set_group_if_different = AnsibleModule.set_group_if_different
+    set_mode_if_different = AnsibleModule.set_mode_if_different
+    check_file_absent_if_check_mode = AnsibleModule.check_file_absent_if_check_mode
+    user_and_group = AnsibleModule.user_and_group
+    # A classmethod bound to AnsibleModule (it calls AnsibleModule's static helpers).
+    _symbolic_mode_to_octal = AnsibleModule._symbolic_mode_to_octal
+
     def fail_json(self, msg, **kwargs):
+        if "exception" in kwargs:
+            # AnsibleModule takes an exception object and reports its traceback under this key.
+            kwargs["exception"] = str(kwargs["exception"])
         kwargs.update(failed=True, msg=msg)
         self.exit_json(**kwargs)
 

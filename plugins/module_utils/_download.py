@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to imagecat.glance: downloading image data to a local file, verified, resumable.
+
+The data goes to a partial file next to the destination (``.<name>.part``) and
+takes the destination's name by a rename only once its digest matches the one
+Glance recorded, so the destination never holds half an image. An interrupted
+download leaves the partial file behind; the next run asks only for the missing
+bytes (``Range``) and accepts them only from a 206 whose ``Content-Range`` is the
+one asked for. The digest is computed while the data arrives, by a helper thread
+that reads back what was written (the part already on disk first), so hashing
+overlaps with the transfer and memory stays at a few chunks.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import stat
+import threading
+
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import file_digests, file_key
+from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+
+CHUNK_SIZE = 1024 * 1024
+CONTENT_RANGE_RE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
+# Statuses whose data Glance serves (deactivated: to admins only).
+STATUSES_WITH_DATA = ("active", "deactivated")
+
+
+def check_destination(dest):
+    """The absolute destination path, or a clear error naming ``dest`` before anything is written."""
+    path = os.path.abspath(os.path.expanduser(dest))
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise InputError("dest: the directory %s does not exist; create it first (ansible.builtin.file "
+                         "with state: directory)." % directory)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError("dest: the directory %s is not writable by the user running the module; the "
+                         "download needs to create a file there." % directory)
+    if os.path.isdir(path):
+        raise InputError("dest: %s is a directory; give the path of the file to write." % path)
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise InputError("dest: %s exists and is not a regular file." % path)
+    return path
+
+
+def partial_path(path):
+    """Where the data of ``path`` is written until it is verified (kept when a download is cut)."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, ".%s.part" % name)
+
+
+def expected_digest(image):
+    """(algorithm, hex) to verify the data with: os_hash_value, else the MD5 checksum, else (None, None)."""
+    if image.get("os_hash_algo") and image.get("os_hash_value"):
+        return image["os_hash_algo"], image["os_hash_value"]
+    if image.get("checksum"):
+        return "md5", image["checksum"]
+    return None, None
+
+
+def check_downloadable(image, option="image"):
+    """Refuse an image that has no data to serve, before any write."""
+    status = image.get("status")
+    if status not in STATUSES_WITH_DATA:
+        raise InputError("%s: image %s (%s) has no data to download: its status is %s; upload or import "
+                         "its data first." % (option, image.get("name"), image["id"], status))
+
+
+def refused_message(image, error):
+    """A clear message for a 403 on the data of ``image``."""
+    if image.get("status") == "deactivated":
+        return ("image: image %s (%s) is deactivated, and Glance serves the data of deactivated images to "
+                "admins only; reactivate it (imagecat.glance.image with state: present) or download as an "
+                "admin. (%s)" % (image.get("name"), image["id"], error.message))
+    return ("image: the Image service refuses this project the data of image %s (%s): its download_image "
+            "policy (or a property protection) does not allow it. (%s)"
+            % (image.get("name"), image["id"], error.message))
+
+
+def local_digest(path, algorithm, cache=None):
+    """The digest of the file at ``path``, from the digest cache when unchanged; None if there is no file."""
+    if not os.path.isfile(path):
+        return None
+    return file_digests(path, [algorithm], cache)[algorithm]
+
+
+def remember_digest(path, algorithm, digest, cache=None):
+    """Record the digest of a file just verified, so the next run does not hash it again."""
+    if cache is not None:
+        cache.put(file_key(path, os.stat(path)), {algorithm: digest})
+
+
+def parse_content_range(value):
+    """'bytes a-b/total' -> (a, b, total or None); None when it is not that shape."""
+    match = CONTENT_RANGE_RE.match(value or "")
+    if not match:
+        return None
+    total = None if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), int(match.group(2)), total
+
+
+def partial_size(part):
+    """How many bytes a partial file holds (0 without one)."""
+    try:
+        info = os.stat(part)
+    except OSError:
+        return 0
+    if not stat.S_ISREG(info.st_mode):
+        return 0
+    return info.st_size
+
+
+class FollowingHasher:
+    """Hashes a file while another thread appends to it, by reading back what was written."""
+
+    def __init__(self, path, algorithm, written=0):
+        self._hasher = hashlib.new(algorithm)
+        self._handle = open(path, "rb")
+        self._written = written
+        self._done = False
+        self._error = None
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="imagecat-download-hash", daemon=True)
+        self._thread.start()
+
+    def advance(self, written):
+        with self._cond:
+            self._written = written
+            self._cond.notify()
+
+    def _run(self):
+        position = 0
+        try:
+            while True:
+                with self._cond:
+                    while position >= self._written and not self._done:
+                        self._cond.wait()
+                    limit, done = self._written, self._done
+                while position < limit:
+                    chunk = self._handle.read(min(CHUNK_SIZE, limit - position))
+                    if not chunk:
+                        raise OSError(errno.EIO, "the partial file shrank while it was hashed")
+                    self._hasher.update(chunk)
+                    position += len(chunk)
+                if done:
+                    return
+        except OSError as exc:
+            self._error = exc
+
+    def finish(self):
+        """Wait for the thread; the hex digest of everything written."""
+        with self._cond:
+            self._done = True
+            self._cond.notify()
+        self._thread.join()
+        self._handle.close()
+        if self._error is not None:
+            raise self._error
+        return self._hasher.hexdigest()
+
+
+def _request_data(client, image_id, offset, prefer_stores=None):
+    headers = {"Accept": "application/octet-stream"}
+    if offset:
+        headers["Range"] = "bytes=%d-" % offset
+    params = {"prefer": ",".join(prefer_stores)} if prefer_stores else None
+    return client.request("GET", "/v2/images/%s/file" % image_id, headers=headers, params=params, stream=True,
+                          expected=(200, 206, 204, 416))
+
+
+def fetch(client, image, part, algorithm, offset=0, prefer_stores=None, warn=None):
+    """Write the image's data into ``part`` (continuing after ``offset`` bytes when the server honours the
+    range); returns dict(digest, transferred, resumed). The part is kept when the transfer is cut."""
+    size = image.get("size")
+    response = _request_data(client, image["id"], offset, prefer_stores)
+    try:
+        resumed = False
+        if offset and response.status_code == 206:
+            got = parse_content_range(response.headers.get("Content-Range"))
+            if got is not None and got[0] == offset and (size is None or (got[1] == size - 1 and got[2] == size)):
+                resumed = True
+            else:
+                if warn:
+                    warn("image %s: asked for bytes %d- and got Content-Range %r; downloading it in full instead."
+                         % (image["id"], offset, response.headers.get("Content-Range")))
+                response.close()
+                response = _request_data(client, image["id"], 0, prefer_stores)
+        elif offset and response.status_code == 416:
+            response.close()
+            response = _request_data(client, image["id"], 0, prefer_stores)
+        elif offset and warn:
+            warn("image %s: the Image service (or its store) did not honour the Range request (HTTP %s instead "
+                 "of 206); downloading it in full." % (image["id"], response.status_code))
+        if response.status_code == 204:
+            raise GlanceError("image %s has no data (GET .../file answered 204)" % image["id"], status=204)
+        if response.status_code not in (200, 206):
+            raise GlanceError("image %s: unexpected HTTP %s for its data" % (image["id"], response.status_code),
+                              status=response.status_code)
+        start = offset if resumed else 0
+        with open(part, "ab" if resumed else "wb") as out:
+            if resumed:
+                out.truncate(start)
+            hasher = FollowingHasher(part, algorithm, written=start)
+            written = start
+            try:
+                for chunk in response.iter_content(CHUNK_SIZE):
+                    out.write(chunk)
+                    out.flush()
+                    written += len(chunk)
+                    hasher.advance(written)
+            finally:
+                digest = hasher.finish()
+    finally:
+        response.close()
+    if size is not None and written != size:
+        raise GlanceError("the download of image %s ended after %d of %d bytes; the partial file %s is kept and "
+                          "a re-run resumes it." % (image["id"], written, size, part))
+    return dict(digest=digest, transferred=written - start, resumed=resumed)
+
+
+def download_to(client, image, path, algorithm, expected, resume=True, prefer_stores=None, warn=None):
+    """Download, verify and rename into ``path``; returns dict(transferred, resumed, digest).
+
+    A resumed download whose digest does not match is done once more in full (the part may have held
+    other data); a full download that does not match fails, and its part is removed.
+    """
+    part = partial_path(path)
+    offset = partial_size(part) if resume else 0
+    size = image.get("size")
+    if offset and size is not None and offset >= size:
+        # A complete part (cut between the last byte and the rename): verify it as it is.
+        digest = local_digest(part, algorithm)
+        if digest == expected and offset == size:
+            os.replace(part, path)
+            return dict(transferred=0, resumed=True, digest=digest)
+        offset = 0
+    outcome = fetch(client, image, part, algorithm, offset, prefer_stores, warn)
+    if expected and outcome["digest"] != expected and outcome["resumed"]:
+        if warn:
+            warn("image %s: the resumed data of %s did not match the image's %s; downloaded it again in full."
+                 % (image["id"], part, algorithm))
+        outcome = fetch(client, image, part, algorithm, 0, prefer_stores, warn)
+    if expected and outcome["digest"] != expected:
+        os.unlink(part)
+        raise GlanceError("the data downloaded from image %s has %s %s, but the image records %s; nothing was "
+                          "written to %s." % (image["id"], algorithm, outcome["digest"], expected, path))
+    os.replace(part, path)
+    return outcome
