@@ -82,6 +82,8 @@ class GlanceInstance:
     unwritable_stores: tuple = ()
     import_methods: tuple = ("glance-direct", "web-download", "copy-image", "glance-download")
     http_store: str = ""  # id of a read-only http store (location API tests); "" for none
+    # image_cache_dir set (the cache API answers); False: a Glance without a cache (its tests).
+    cache: bool = True
 
     @property
     def stores(self) -> list:
@@ -94,7 +96,8 @@ GLANCE_INSTANCES = [
     # that does not enable copy-image and glance-download (tests of disabled methods).
     # One worker: it serves only a few import tests, and starts faster.
     GlanceInstance("glance2", "RegionTwo", processes=1, unwritable_stores=("broken",),
-                   import_methods=("glance-direct", "web-download"), http_store=image_api_extras.HTTP_STORE),
+                   import_methods=("glance-direct", "web-download"), http_store=image_api_extras.HTTP_STORE,
+                   cache=False),
 ]
 
 
@@ -450,8 +453,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
             ("enabled_import_methods", "[%s]" % ",".join(inst.import_methods)),
             ("image_size_cap", str(1 << 40)),
             ("user_storage_quota", "0"),
-            ("image_cache_dir", str(d / "cache")),
-            ("image_cache_driver", "centralized_db"),
+            *([("image_cache_dir", str(d / "cache")), ("image_cache_driver", "centralized_db")] if inst.cache else []),
             ("worker_self_reference_url", url_for(port)),
         ],
         "database": [("connection", f"sqlite:///{d / 'glance.sqlite'}?timeout=30")],
@@ -919,6 +921,7 @@ def write_cloud_json(lay: Layout, ports: dict, projects: dict) -> dict:
             "unwritable_stores": list(inst.unwritable_stores),
             "import_methods": list(inst.import_methods),
             "http_store": inst.http_store,
+            "cache": inst.cache,
         }
     primary = GLANCE_INSTANCES[0].name
     facts = {
