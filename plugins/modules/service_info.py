@@ -86,6 +86,25 @@ features:
         read_only:
           description: Whether the store is read-only.
           type: bool
+        type:
+          description:
+            - The store's driver (V(file), V(rbd), V(swift), V(http), ...), from C(GET /v2/info/stores/detail)
+              (Image API 2.15), which only admins and services may read.
+          type: str
+          returned: for admins and services
+          version_added: 0.2.0
+        weight:
+          description: The store's weight (higher is preferred for downloads).
+          type: int
+          returned: for admins and services
+          version_added: 0.2.0
+        properties:
+          description:
+            - The driver's settings, such as C(data_dir), C(chunk_size) and C(thin_provisioning) of a file
+              store, or C(pool) and C(fsid) of an rbd store.
+          type: dict
+          returned: for admins and services
+          version_added: 0.2.0
     cache:
       description:
         - Whether the image cache is configured. Read from the cache API for admins, and from
@@ -101,6 +120,7 @@ features:
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import parse_version
 from ansible_collections.imagecat.glance.plugins.module_utils._imports import enabled_import_methods, list_stores
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
+from ansible_collections.imagecat.glance.plugins.module_utils._stores import store_details
 
 
 class ServiceInfoModule(GlanceModule):
@@ -118,11 +138,17 @@ class ServiceInfoModule(GlanceModule):
             current_version=client.current_version(),
             features=dict(
                 import_methods=enabled_import_methods(client),
-                stores=list_stores(client),
+                stores=self.stores(),
                 cache=self.cache_enabled(),
                 usage=self.usage(),
             ),
         )
+
+    def stores(self):
+        """The stores, with type, weight and properties where the caller may read their details."""
+        stores = list_stores(self.client)
+        details = store_details(self.client) if stores else {}
+        return [dict(store, **details.get(store["id"], {})) for store in stores]
 
     def cache_enabled(self):
         response = self.client.request("GET", "/v2/cache", expected=(200, 403, 404))
