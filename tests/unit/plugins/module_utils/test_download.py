@@ -1,0 +1,239 @@
+"""image_download's logic: destination checks, Range/Content-Range handling, verification, resume."""
+
+import hashlib
+import os
+from urllib.parse import urlsplit
+
+import pytest
+
+from ansible_collections.imagecat.glance.plugins.module_utils import _download
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient, GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from fakes import FakeResponse, FakeSession
+
+IMAGE_ID = "3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00"
+DATA = bytes(range(256)) * 4096 * 3  # 3 MiB
+
+
+class DataResponse(FakeResponse):
+    """A streamed answer of GET .../file."""
+
+    def __init__(self, status_code, data, headers=None):
+        super().__init__(status_code, headers=headers, text="")
+        self.data = data
+        self.closed = False
+
+    def iter_content(self, size):
+        for start in range(0, len(self.data), size):
+            yield self.data[start:start + size]
+
+    def close(self):
+        self.closed = True
+
+
+def image(data=DATA, **fields):
+    base = dict(id=IMAGE_ID, name="img", status="active", size=len(data), os_hash_algo="sha512",
+                os_hash_value=hashlib.sha512(data).hexdigest(), checksum=hashlib.md5(data).hexdigest())
+    base.update(fields)
+    return base
+
+
+def serving(data=DATA, honour_ranges=True, content_range=None):
+    """A responder serving ``data``, with or without Range support; records the Range headers asked."""
+    asked = []
+
+    def responder(method, url, kwargs):
+        assert (method, urlsplit(url).path) == ("GET", "/v2/images/%s/file" % IMAGE_ID)
+        wanted = kwargs["headers"].get("Range")
+        asked.append(wanted)
+        if wanted and honour_ranges:
+            start = int(wanted[len("bytes="):-1])
+            header = content_range or "bytes %d-%d/%d" % (start, len(data) - 1, len(data))
+            return DataResponse(206, data[start:], {"Content-Range": header})
+        return DataResponse(200, data)
+    return responder, asked
+
+
+def client(responder):
+    return GlanceClient(FakeSession(responder), "http://glance.test", sleep=lambda s: None)
+
+
+def test_destination_checks_name_the_option(tmp_path):
+    with pytest.raises(InputError, match="dest: the directory .*missing does not exist"):
+        _download.check_destination(str(tmp_path / "missing" / "x.img"))
+    with pytest.raises(InputError, match="dest: .* is a directory"):
+        _download.check_destination(str(tmp_path))
+    assert _download.check_destination(str(tmp_path / "x.img")) == str(tmp_path / "x.img")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any directory")
+def test_an_unwritable_directory_is_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    with pytest.raises(InputError, match="dest: the directory .*locked is not writable"):
+        _download.check_destination(str(locked / "x.img"))
+
+
+def test_the_expected_digest_prefers_os_hash_value_then_checksum():
+    assert _download.expected_digest(image()) == ("sha512", hashlib.sha512(DATA).hexdigest())
+    assert _download.expected_digest(image(os_hash_algo=None, os_hash_value=None)) == \
+        ("md5", hashlib.md5(DATA).hexdigest())
+    assert _download.expected_digest(image(os_hash_value=None, checksum=None)) == (None, None)
+
+
+def test_images_without_data_are_refused():
+    with pytest.raises(InputError, match="image: image img .* has no data to download: its status is queued"):
+        _download.check_downloadable(image(status="queued"))
+    _download.check_downloadable(image(status="deactivated"))
+
+
+def test_content_range_parsing():
+    assert _download.parse_content_range("bytes 10-99/100") == (10, 99, 100)
+    assert _download.parse_content_range("bytes 10-99/*") == (10, 99, None)
+    assert _download.parse_content_range("10-99") is None
+
+
+def test_a_full_download_is_verified_and_renamed(tmp_path):
+    responder, asked = serving()
+    dest = str(tmp_path / "x.img")
+    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"])
+    assert asked == [None]
+    assert outcome == dict(digest=image()["os_hash_value"], transferred=len(DATA), resumed=False)
+    assert open(dest, "rb").read() == DATA
+    assert not os.path.exists(_download.partial_path(dest))
+
+
+def test_a_partial_file_is_resumed_with_a_range(tmp_path):
+    responder, asked = serving()
+    dest = str(tmp_path / "x.img")
+    half = len(DATA) // 2
+    with open(_download.partial_path(dest), "wb") as out:
+        out.write(DATA[:half])
+    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"])
+    assert asked == ["bytes=%d-" % half]
+    assert outcome["resumed"] is True and outcome["transferred"] == len(DATA) - half
+    assert open(dest, "rb").read() == DATA
+
+
+def test_a_server_ignoring_ranges_gives_a_full_download_and_a_warning(tmp_path):
+    responder, asked = serving(honour_ranges=False)
+    dest = str(tmp_path / "x.img")
+    with open(_download.partial_path(dest), "wb") as out:
+        out.write(DATA[:1000])
+    warnings = []
+    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"],
+                                    warn=warnings.append)
+    assert asked == ["bytes=1000-"]
+    assert outcome["resumed"] is False and outcome["transferred"] == len(DATA)
+    assert "did not honour the Range request (HTTP 200 instead of 206)" in warnings[0]
+    assert open(dest, "rb").read() == DATA
+
+
+def test_a_wrong_content_range_is_not_trusted(tmp_path):
+    responder, asked = serving(content_range="bytes 0-99/100")
+    dest = str(tmp_path / "x.img")
+    with open(_download.partial_path(dest), "wb") as out:
+        out.write(DATA[:1000])
+    warnings = []
+    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"],
+                                    warn=warnings.append)
+    assert asked == ["bytes=1000-", None]
+    assert outcome["resumed"] is False
+    assert "got Content-Range 'bytes 0-99/100'" in warnings[0]
+    assert open(dest, "rb").read() == DATA
+
+
+def test_a_partial_file_of_other_data_is_downloaded_again(tmp_path):
+    responder, asked = serving()
+    dest = str(tmp_path / "x.img")
+    with open(_download.partial_path(dest), "wb") as out:
+        out.write(b"\0" * 1000)
+    warnings = []
+    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"],
+                                    warn=warnings.append)
+    assert asked == ["bytes=1000-", None]
+    assert outcome["resumed"] is False
+    assert "did not match" in warnings[0]
+    assert open(dest, "rb").read() == DATA
+
+
+def test_data_that_does_not_match_is_never_renamed(tmp_path):
+    responder, unused = serving(data=b"x" * len(DATA))
+    dest = str(tmp_path / "x.img")
+    with pytest.raises(GlanceError, match="records %s; nothing was written" % image()["os_hash_value"]):
+        _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"])
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_cut_transfer_keeps_the_part_for_the_next_run(tmp_path):
+    responder, unused = serving(data=DATA[:1000])
+    dest = str(tmp_path / "x.img")
+    with pytest.raises(GlanceError, match="ended after 1000 of %d bytes; the partial file .* is kept" % len(DATA)):
+        _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"])
+    assert os.path.getsize(_download.partial_path(dest)) == 1000
+    assert not os.path.exists(dest)
+
+
+def test_a_complete_part_is_renamed_without_a_request(tmp_path):
+    dest = str(tmp_path / "x.img")
+    with open(_download.partial_path(dest), "wb") as out:
+        out.write(DATA)
+
+    def responder(method, url, kwargs):
+        raise AssertionError("no request expected")
+    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"])
+    assert outcome["transferred"] == 0
+    assert open(dest, "rb").read() == DATA
+
+
+def test_the_following_hasher_hashes_what_was_written_first_and_later(tmp_path):
+    path = str(tmp_path / "f")
+    with open(path, "wb") as out:
+        out.write(b"a" * 10)
+        out.flush()
+        hasher = _download.FollowingHasher(path, "sha256", written=10)
+        out.write(b"b" * (3 * _download.CHUNK_SIZE + 5))
+        out.flush()
+        hasher.advance(10 + 3 * _download.CHUNK_SIZE + 5)
+        digest = hasher.finish()
+    assert digest == hashlib.sha256(b"a" * 10 + b"b" * (3 * _download.CHUNK_SIZE + 5)).hexdigest()
+
+
+# ---- the module, run inside the controller (ControllerModule's file helpers) -----------------------
+
+def module_run(monkeypatch, tmp_path, args, check_mode=False):
+    from ansible_collections.imagecat.glance.plugins.module_utils import _module
+    from ansible_collections.imagecat.glance.plugins.modules.image_download import ImageDownloadModule
+    import types
+    data_requests = []
+    responder, asked = serving()
+
+    def respond(method, url, kwargs):
+        path = urlsplit(url).path
+        if path == "/v2/images/%s" % IMAGE_ID:
+            return FakeResponse(200, image())
+        data_requests.append(path)
+        return responder(method, url, kwargs)
+    monkeypatch.setattr(_module, "connect", lambda adapter: types.SimpleNamespace(
+        client=GlanceClient(FakeSession(respond), "http://glance.test")))
+    args = dict(dict(image=IMAGE_ID, dest=str(tmp_path / "x.img"), hash_cache=str(tmp_path / "digests.json")), **args)
+    result = ImageDownloadModule.run_in_controller("image_download", dict(args, cloud="t"), check_mode=check_mode,
+                                                   diff=True)
+    return result, data_requests
+
+
+def test_the_module_downloads_once_and_sets_the_mode(monkeypatch, tmp_path):
+    checked, requests = module_run(monkeypatch, tmp_path, {"mode": "0600"}, check_mode=True)
+    assert checked["changed"] is True and requests == [] and os.listdir(str(tmp_path)) == []
+    done, requests = module_run(monkeypatch, tmp_path, {"mode": "0600"})
+    assert done["changed"] is True and len(requests) == 1
+    assert oct(os.stat(str(tmp_path / "x.img")).st_mode & 0o777) == "0o600"
+    again, requests = module_run(monkeypatch, tmp_path, {"mode": "0600"})
+    assert again["changed"] is False and requests == []
+    symbolic, requests = module_run(monkeypatch, tmp_path, {"mode": "u=rw,g=r,o="})
+    assert symbolic["changed"] is True and requests == []
+    assert symbolic["diff"]["before"]["mode"] == "0600" and symbolic["diff"]["after"]["mode"] == "0640"
+    bad, requests = module_run(monkeypatch, tmp_path, {"mode": "u=banana"})
+    assert bad["failed"] is True and "mode must be in octal or symbolic form" in bad["msg"]
+    owner, requests = module_run(monkeypatch, tmp_path, {"owner": "no-such-user-here"})
+    assert owner["failed"] is True and "chown failed: failed to look up user no-such-user-here" in owner["msg"]
