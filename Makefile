@@ -21,6 +21,7 @@ help:
 	@echo "make sanity | units | integration | molecule   one part of make test"
 	@echo "make cloud-up | cloud-down | cloud-status | cloud-env"
 	@echo "make bench | bench-image | bench-import | bench-inventory | bench-catalogue   benchmarks/ against the local cloud"
+	@echo "make bench-download [BENCH_ARGS='--size-mib 256 --runs 1']   benchmarks/image_download.py"
 
 # ---- environment ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -94,6 +95,10 @@ bench-inventory: venv collection-link cloud-up
 
 bench-catalogue: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/catalogue.py
+
+.PHONY: bench-download
+bench-download: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_download.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .cache tests/output

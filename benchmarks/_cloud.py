@@ -104,22 +104,23 @@ def run_playbook(path, env=None, venv=None, extra_args=(), prefix=()):
 PEER_VENV = os.path.join(REPO, ".cache", "peer-venv")
 
 
-def peer_venv():
-    """A venv with openstack.cloud (PyPI's ansible package) for side-by-side runs; made once."""
-    requirements = os.path.join(REPO, "benchmarks", "peer-requirements.txt")
-    stamp = os.path.join(PEER_VENV, ".installed")
+def peer_venv(requirements_file="peer-requirements.txt", venv=PEER_VENV):
+    """A venv for side-by-side runs, made once from benchmarks/<requirements_file>: by default
+    openstack.cloud (PyPI's ansible package)."""
+    requirements = os.path.join(REPO, "benchmarks", requirements_file)
+    stamp = os.path.join(venv, ".installed")
     with open(requirements, "rb") as handle:
         wanted = handle.read()
     if os.path.exists(stamp):
         with open(stamp, "rb") as handle:
             if handle.read() == wanted:
-                return PEER_VENV
-    subprocess.run([sys.executable, "-m", "venv", PEER_VENV], check=True)
-    subprocess.run([os.path.join(PEER_VENV, "bin", "python"), "-m", "pip", "install", "--quiet",
+                return venv
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet",
                     "--disable-pip-version-check", "-r", requirements], check=True)
     with open(stamp, "wb") as handle:
         handle.write(wanted)
-    return PEER_VENV
+    return venv
 
 
 def write(method, url, token, body=None, ok_codes=()):
