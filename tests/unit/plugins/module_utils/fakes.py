@@ -46,3 +46,14 @@ def scripted(*outcomes):
     def responder(method, url, kwargs):
         return queue.pop(0)
     return responder
+
+
+def connect_modules_to(monkeypatch, session, root="http://glance.test"):
+    """Make every module's connection a GlanceClient over ``session`` (a FakeSession)."""
+    import types
+
+    from ansible_collections.imagecat.glance.plugins.module_utils import _module
+    from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient
+
+    monkeypatch.setattr(_module, "connect", lambda adapter: types.SimpleNamespace(
+        client=GlanceClient(session, root, sleep=lambda s: None)))

@@ -1,16 +1,15 @@
 """The image cache API and the image_cache / image_cache_info modules against a fake Glance."""
 
-import types
 from urllib.parse import urlsplit
 
 import pytest
 
-from ansible_collections.imagecat.glance.plugins.module_utils import _cache, _module
+from ansible_collections.imagecat.glance.plugins.module_utils import _cache
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient, GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.modules.image_cache import ImageCacheModule
 from ansible_collections.imagecat.glance.plugins.modules.image_cache_info import ImageCacheInfoModule
-from fakes import FakeResponse, FakeSession
+from fakes import FakeResponse, FakeSession, connect_modules_to
 
 IMAGE_ID = "3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00"
 VERSIONS = FakeResponse(300, {"versions": [{"id": "v2.18", "status": "CURRENT"}, {"id": "v2.14", "status": "SUPPORTED"}]})
@@ -60,17 +59,11 @@ class FakeGlanceCache:
 
 @pytest.fixture
 def glance(monkeypatch):
-    holder = {}
+    monkeypatch.setattr(_cache.time, "sleep", lambda s: None)
 
     def use(fake):
-        holder["fake"] = fake
+        connect_modules_to(monkeypatch, fake.session, "http://glance-%d.test" % id(fake))
         return fake
-
-    def fake_connect(adapter):
-        client = GlanceClient(holder["fake"].session, "http://glance-%d.test" % id(holder["fake"]), sleep=lambda s: None)
-        return types.SimpleNamespace(client=client)
-    monkeypatch.setattr(_module, "connect", fake_connect)
-    monkeypatch.setattr(_cache.time, "sleep", lambda s: None)
     return use
 
 

@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.imagecat.glance.plugins.module_utils import _download
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient, GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
-from fakes import FakeResponse, FakeSession
+from fakes import FakeResponse, FakeSession, connect_modules_to
 
 IMAGE_ID = "3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00"
 DATA = bytes(range(256)) * 4096 * 3  # 3 MiB
@@ -93,6 +93,19 @@ def test_content_range_parsing():
     assert _download.parse_content_range("10-99") is None
 
 
+def resume_from(tmp_path, part, **serve):
+    """Download with ``part`` as the partial file; returns (outcome, Range headers asked, warnings, dest)."""
+    responder, asked = serving(**serve)
+    dest = str(tmp_path / "x.img")
+    with open(_download.partial_path(dest), "wb") as out:
+        out.write(part)
+    warnings = []
+    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"],
+                                    warn=warnings.append)
+    assert open(dest, "rb").read() == DATA
+    return outcome, asked, warnings
+
+
 def test_a_full_download_is_verified_and_renamed(tmp_path):
     responder, asked = serving()
     dest = str(tmp_path / "x.img")
@@ -104,57 +117,31 @@ def test_a_full_download_is_verified_and_renamed(tmp_path):
 
 
 def test_a_partial_file_is_resumed_with_a_range(tmp_path):
-    responder, asked = serving()
-    dest = str(tmp_path / "x.img")
     half = len(DATA) // 2
-    with open(_download.partial_path(dest), "wb") as out:
-        out.write(DATA[:half])
-    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"])
-    assert asked == ["bytes=%d-" % half]
+    outcome, asked, warnings = resume_from(tmp_path, DATA[:half])
+    assert asked == ["bytes=%d-" % half] and warnings == []
     assert outcome["resumed"] is True and outcome["transferred"] == len(DATA) - half
-    assert open(dest, "rb").read() == DATA
 
 
 def test_a_server_ignoring_ranges_gives_a_full_download_and_a_warning(tmp_path):
-    responder, asked = serving(honour_ranges=False)
-    dest = str(tmp_path / "x.img")
-    with open(_download.partial_path(dest), "wb") as out:
-        out.write(DATA[:1000])
-    warnings = []
-    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"],
-                                    warn=warnings.append)
+    outcome, asked, warnings = resume_from(tmp_path, DATA[:1000], honour_ranges=False)
     assert asked == ["bytes=1000-"]
     assert outcome["resumed"] is False and outcome["transferred"] == len(DATA)
     assert "did not honour the Range request (HTTP 200 instead of 206)" in warnings[0]
-    assert open(dest, "rb").read() == DATA
 
 
 def test_a_wrong_content_range_is_not_trusted(tmp_path):
-    responder, asked = serving(content_range="bytes 0-99/100")
-    dest = str(tmp_path / "x.img")
-    with open(_download.partial_path(dest), "wb") as out:
-        out.write(DATA[:1000])
-    warnings = []
-    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"],
-                                    warn=warnings.append)
+    outcome, asked, warnings = resume_from(tmp_path, DATA[:1000], content_range="bytes 0-99/100")
     assert asked == ["bytes=1000-", None]
     assert outcome["resumed"] is False
     assert "got Content-Range 'bytes 0-99/100'" in warnings[0]
-    assert open(dest, "rb").read() == DATA
 
 
 def test_a_partial_file_of_other_data_is_downloaded_again(tmp_path):
-    responder, asked = serving()
-    dest = str(tmp_path / "x.img")
-    with open(_download.partial_path(dest), "wb") as out:
-        out.write(b"\0" * 1000)
-    warnings = []
-    outcome = _download.download_to(client(responder), image(), dest, "sha512", image()["os_hash_value"],
-                                    warn=warnings.append)
+    outcome, asked, warnings = resume_from(tmp_path, b"\0" * 1000)
     assert asked == ["bytes=1000-", None]
     assert outcome["resumed"] is False
     assert "did not match" in warnings[0]
-    assert open(dest, "rb").read() == DATA
 
 
 def test_data_that_does_not_match_is_never_renamed(tmp_path):
@@ -202,9 +189,7 @@ def test_the_following_hasher_hashes_what_was_written_first_and_later(tmp_path):
 # ---- the module, run inside the controller (ControllerModule's file helpers) -----------------------
 
 def module_run(monkeypatch, tmp_path, args, check_mode=False):
-    from ansible_collections.imagecat.glance.plugins.module_utils import _module
     from ansible_collections.imagecat.glance.plugins.modules.image_download import ImageDownloadModule
-    import types
     data_requests = []
     responder, asked = serving()
 
@@ -214,8 +199,7 @@ def module_run(monkeypatch, tmp_path, args, check_mode=False):
             return FakeResponse(200, image())
         data_requests.append(path)
         return responder(method, url, kwargs)
-    monkeypatch.setattr(_module, "connect", lambda adapter: types.SimpleNamespace(
-        client=GlanceClient(FakeSession(respond), "http://glance.test")))
+    connect_modules_to(monkeypatch, FakeSession(respond))
     args = dict(dict(image=IMAGE_ID, dest=str(tmp_path / "x.img"), hash_cache=str(tmp_path / "digests.json")), **args)
     result = ImageDownloadModule.run_in_controller("image_download", dict(args, cloud="t"), check_mode=check_mode,
                                                    diff=True)

@@ -1,15 +1,14 @@
 """image_store's plan and the image_store module against a fake Glance."""
 
-import types
 from urllib.parse import urlsplit
 
 import pytest
 
-from ansible_collections.imagecat.glance.plugins.module_utils import _imports, _module, _stores
+from ansible_collections.imagecat.glance.plugins.module_utils import _imports, _stores
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.modules.image_store import ImageStoreModule
-from fakes import FakeResponse, FakeSession
+from fakes import FakeResponse, FakeSession, connect_modules_to
 
 IMAGE_ID = "3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00"
 STORES = [dict(id="fast", default=True, description="", read_only=False),
@@ -79,17 +78,11 @@ class FakeGlance:
 
 @pytest.fixture
 def glance(monkeypatch):
-    holder = {}
+    monkeypatch.setattr(_imports.time, "sleep", lambda s: None)
 
     def use(fake):
-        holder["fake"] = fake
+        connect_modules_to(monkeypatch, fake.session, "http://stores-%d.test" % id(fake))
         return fake
-
-    def fake_connect(adapter):
-        return types.SimpleNamespace(client=GlanceClient(holder["fake"].session, "http://stores-%d.test" % id(holder["fake"]),
-                                                         sleep=lambda s: None))
-    monkeypatch.setattr(_module, "connect", fake_connect)
-    monkeypatch.setattr(_imports.time, "sleep", lambda s: None)
     return use
 
 
