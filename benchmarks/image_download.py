@@ -189,8 +189,8 @@ def report(bench, args, rss, setup_s):
         print("  %-52s %7.2f s   runs: %s" % (label, bench.median(key), " ".join("%.2f" % t for t in bench.times[key])))
     print("  module run / curl -o          = %5.2fx  (target: at most %.2fx)   %s"
           % (module / curl, TARGET_CURL_RATIO, verdict(module / curl <= TARGET_CURL_RATIO)))
-    print("  playbook / curl -o            = %5.2fx  (playbook minus ping floor: %.2f s)" % (playbook / curl,
-                                                                                            playbook - ping))
+    print("  playbook / curl -o            = %5.2fx  (playbook minus ping floor: %.2f s)"
+          % (playbook / curl, playbook - ping))
     print("  module run / glance image-download = %5.2fx  (the peer; below 1 is faster)" % (module / peer))
     print("  resume run / full run         = %5.2fx  (target: at most %.2fx)   %s"
           % (resume / module, TARGET_RESUME_RATIO, verdict(resume / module <= TARGET_RESUME_RATIO)))

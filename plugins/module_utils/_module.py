@@ -189,15 +189,26 @@ class ControllerModule:
     def warn(self, warning):
         self.warnings.append(warning)
 
-    # AnsibleModule's file-attribute helpers, the very functions: they use only check_mode, fail_json
-    # and each other, so files get the same owner, group and mode (and the same errors) in both hosts.
-    set_owner_if_different = AnsibleModule.set_owner_if_different
-    set_group_if_different = AnsibleModule.set_group_if_different
-    set_mode_if_different = AnsibleModule.set_mode_if_different
-    check_file_absent_if_check_mode = AnsibleModule.check_file_absent_if_check_mode
-    user_and_group = AnsibleModule.user_and_group
-    # A classmethod bound to AnsibleModule (it calls AnsibleModule's static helpers).
-    _symbolic_mode_to_octal = AnsibleModule._symbolic_mode_to_octal
+    # AnsibleModule's file-attribute helpers, the very functions (looked up when called, as ansible-test's
+    # import check swaps AnsibleModule for a stand-in): they use only check_mode, fail_json and each other,
+    # so files get the same owner, group and mode, and the same errors, in both hosts.
+    def set_owner_if_different(self, *args, **kwargs):
+        return AnsibleModule.set_owner_if_different(self, *args, **kwargs)
+
+    def set_group_if_different(self, *args, **kwargs):
+        return AnsibleModule.set_group_if_different(self, *args, **kwargs)
+
+    def set_mode_if_different(self, *args, **kwargs):
+        return AnsibleModule.set_mode_if_different(self, *args, **kwargs)
+
+    def check_file_absent_if_check_mode(self, path):
+        return AnsibleModule.check_file_absent_if_check_mode(self, path)
+
+    def user_and_group(self, path, expand=True):
+        return AnsibleModule.user_and_group(self, path, expand)
+
+    def _symbolic_mode_to_octal(self, path_stat, symbolic_mode):
+        return AnsibleModule._symbolic_mode_to_octal(path_stat, symbolic_mode)
 
     def fail_json(self, msg, **kwargs):
         if "exception" in kwargs:

@@ -11,7 +11,7 @@ short_description: Download the data of an image of the OpenStack Image service 
 version_added: 0.2.0
 description:
   - Streams the image's data (C(GET /v2/images/{id}/file)) into a partial file next to O(dest),
-    C(.<name>.part), and renames it to O(dest) only once the data matches the digest Glance recorded:
+    C(.<name>.part), and renames it to O(dest) only once the data matches the digest Glance recorded,
     C(os_hash_value) with C(os_hash_algo) (sha512 by default), or the MD5 C(checksum) on images without
     one. O(dest) never holds half an image or data that failed the check.
   - Does nothing (C(changed=false)) when O(dest) already holds data with that digest; the digest of an
