@@ -214,6 +214,9 @@ def fetch(client, image, part, algorithm, offset=0, prefer_stores=None, warn=Non
                     out.flush()
                     written += len(chunk)
                     hasher.advance(written)
+            except OSError as exc:  # requests' connection errors are OSErrors too
+                raise GlanceError("the download of image %s was cut after %d bytes (%s); the partial file %s is kept "
+                                  "and a re-run resumes it." % (image["id"], written, exc, part))
             finally:
                 digest = hasher.finish()
     finally:

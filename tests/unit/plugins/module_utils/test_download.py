@@ -161,6 +161,20 @@ def test_a_cut_transfer_keeps_the_part_for_the_next_run(tmp_path):
     assert not os.path.exists(dest)
 
 
+def test_a_connection_lost_mid_transfer_is_a_clear_error_and_keeps_the_part(tmp_path):
+    class Cut(DataResponse):
+        def iter_content(self, size):
+            yield DATA[:size]
+            raise ConnectionResetError(104, "Connection reset by peer")
+
+    dest = str(tmp_path / "x.img")
+    fake = client(lambda method, url, kwargs: Cut(200, DATA))
+    with pytest.raises(GlanceError, match="was cut after %d bytes .*Connection reset by peer.*a re-run resumes it"
+                       % _download.CHUNK_SIZE):
+        _download.download_to(fake, image(), dest, "sha512", image()["os_hash_value"])
+    assert os.path.getsize(_download.partial_path(dest)) == _download.CHUNK_SIZE
+
+
 def test_a_complete_part_is_renamed_without_a_request(tmp_path):
     dest = str(tmp_path / "x.img")
     with open(_download.partial_path(dest), "wb") as out:
