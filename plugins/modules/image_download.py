@@ -178,7 +178,8 @@ class ImageDownloadModule(GlanceModule):
         size = image.get("size")
         report = dict(path=path, size=size, algorithm=algorithm, digest=expected, transferred=0, resumed=False,
                       partial_file=part)
-        before = dict(path=path, digest=current)
+        existed = current is not None
+        before = dict(path=path, digest=current, state="file" if existed else "absent")
         need = expected is None or current != expected
         if need and self.check_mode:
             offset = partial_size(part) if p["resume"] else 0
@@ -195,11 +196,13 @@ class ImageDownloadModule(GlanceModule):
             need = expected is not None or outcome["digest"] != current
             report.update(transferred=outcome["transferred"], resumed=outcome["resumed"], digest=outcome["digest"])
             remember_digest(path, algorithm, outcome["digest"], cache)
-        after = dict(path=path, digest=report["digest"])
+        after = dict(path=path, digest=report["digest"], state="file")
         attribute_diff = {}
         changed = self.set_file_attributes(path, p["mode"], p["owner"], p["group"], changed=need,
                                            diff=attribute_diff)
-        before.update(attribute_diff.get("before") or {})
+        if existed:
+            # (Attributes of a file made by this task are not a "before".)
+            before.update(attribute_diff.get("before") or {})
         after.update(attribute_diff.get("after") or {})
         return self.result(changed=changed, image_id=image["id"], download=report, before=before, after=after)
 
