@@ -96,6 +96,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._module import Gla
 
 class ImageCacheInfoModule(GlanceModule):
     argument_spec = dict(image=dict(type="str"))
+    read_only = True
 
     def run(self):
         listing = _cache.cache_listing(self.client)

@@ -209,6 +209,8 @@ def module_run(monkeypatch, tmp_path, args, check_mode=False):
 
     def respond(method, url, kwargs):
         path = urlsplit(url).path
+        if path == "/":
+            return FakeResponse(300, {"versions": [{"id": "v2.17", "status": "CURRENT"}]})
         if path == "/v2/images/%s" % IMAGE_ID:
             return FakeResponse(200, image())
         data_requests.append(path)
