@@ -1,5 +1,8 @@
 """GlanceModule.run_in_controller: the module's class run inside the controller process."""
 
+import json
+import os
+
 import pytest
 
 from ansible_collections.imagecat.glance.plugins.module_utils import _module
@@ -122,3 +125,35 @@ def test_a_dict_default_with_suboptions_survives_a_loop():
         assert result.get("failed") is not True, result.get("msg")
         assert result["filters"] == {"kind": None}
     assert FiltersModule.argument_spec["filters"]["default"] == {}
+
+
+class HashingModule(GlanceModule):
+    """Hashes files through a digest cache, like image and the catalogue do."""
+
+    argument_spec = dict(files=dict(type="list", elements="path", required=True), cache=dict(type="path"))
+
+    def run(self):
+        from ansible_collections.imagecat.glance.plugins.module_utils._image_data import DigestCache, file_digests
+        cache = DigestCache(self.params["cache"])
+        digests = [file_digests(path, ["sha256"], cache)["sha256"] for path in self.params["files"]]
+        return self.result(changed=False, digests=digests, written_during_run=os.path.exists(self.params["cache"]))
+
+
+def test_the_base_writes_the_digest_cache_once_when_the_run_ends_and_shows_its_warnings(tmp_path):
+    files = []
+    for index in range(3):
+        files.append(tmp_path / ("f%d" % index))
+        files[-1].write_bytes(b"%d" % index)
+    private = tmp_path / "private"
+    result = HashingModule.run_in_controller("hashing", {"files": [str(f) for f in files],
+                                                         "cache": str(private / "digests.json")})
+    assert result["written_during_run"] is False
+    assert "warnings" not in result
+    assert len(json.loads((private / "digests.json").read_text())["entries"]) == 3
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    result = HashingModule.run_in_controller("hashing", {"files": [str(files[0])], "cache": str(shared / "d.json")})
+    assert len(result["warnings"]) == 1 and "not using the digest cache" in result["warnings"][0]
+    assert not (shared / "d.json").exists()
