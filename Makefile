@@ -77,7 +77,7 @@ integration: venv
 	$(BIN)/python tools/integration_config.py $(CLOUD_DIR)/cloud.json tests/integration/integration_config.yml && \
 	tools/ansible_test.sh integration --python 3.11 $(INTEGRATION_ARGS) && \
 	$(PYTHON) tools/integration_ran.py --tree tests/integration/targets --since $$since \
-		--results .cache/ansible_collections/imagecat/glance/tests/output $(INTEGRATION_ARGS); rc=$$?; \
+		--results .cache/ansible_collections/imagecat/glance/tests/output -- $(INTEGRATION_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(CLOUD) down; fi; exit $$rc
 
 # The catalogue role's scenario (extensions/molecule/catalogue). Its create step starts the local
