@@ -20,6 +20,8 @@ import os
 import sys
 
 SKIPPED_ALIASES = ("hidden", "disabled", "unsupported")
+# ansible-test options whose value is a target name, not a target to run.
+TARGET_OPTIONS = ("--exclude", "--require", "--start-at")
 
 
 def tree_targets(targets_dir):
@@ -49,10 +51,16 @@ def targets_ran(results_dir, since):
 
 
 def expected_targets(tree, args):
-    """The targets named in the arguments (not those after an option such as --exclude), else the whole tree."""
-    named = [word for before, word in zip([None] + list(args), args)
-             if word in tree and not (before or "").startswith("-")]
-    return named or tree
+    """The targets named in the arguments, else the whole tree; --exclude NAME does not take NAME out,
+    --start-at NAME (a resumed run) expects NAME and the targets after it (ansible-test runs them in order)."""
+    args = list(args)
+    named = [word for before, word in zip([None] + args, args)
+             if word in tree and before not in TARGET_OPTIONS]
+    expected = named or tree
+    if "--start-at" in args[:-1]:
+        start = args[args.index("--start-at") + 1]
+        expected = [name for name in expected if name >= start]
+    return expected
 
 
 def main(argv=None):
