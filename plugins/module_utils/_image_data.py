@@ -314,7 +314,10 @@ class HashingReader:
         """True when every byte of the file, as it was when opened, was handed out."""
         if self.bytes_read != self._size:
             return False
-        info = os.stat(self.path) if self._handle.closed else os.fstat(self._handle.fileno())
+        try:
+            info = os.stat(self.path) if self._handle.closed else os.fstat(self._handle.fileno())
+        except OSError:  # gone since: what was read may not be the file any more
+            return False
         return file_key(self.path, info) == self.key
 
     def digests(self):
