@@ -1,5 +1,6 @@
 """GlanceModule.run_in_controller: the module's class run inside the controller process."""
 
+import hashlib
 import json
 import os
 
@@ -157,3 +158,22 @@ def test_the_base_writes_the_digest_cache_once_when_the_run_ends_and_shows_its_w
     result = HashingModule.run_in_controller("hashing", {"files": [str(files[0])], "cache": str(shared / "d.json")})
     assert len(result["warnings"]) == 1 and "not using the digest cache" in result["warnings"][0]
     assert not (shared / "d.json").exists()
+
+
+def test_the_items_of_a_loop_in_one_process_write_once_each_and_share_the_entries(tmp_path, monkeypatch):
+    image = tmp_path / "disk.raw"
+    image.write_bytes(b"data" * 1000)
+    cache = tmp_path / "private" / "digests.json"
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda *args: replaced.append(args) or real_replace(*args))
+    first = HashingModule.run_in_controller("hashing", {"files": [str(image)], "cache": str(cache)})
+    assert len(replaced) == 1
+    hashed = []
+    from ansible_collections.imagecat.glance.plugins.module_utils import _image_data
+    real_new = hashlib.new
+    monkeypatch.setattr(_image_data.hashlib, "new", lambda name: hashed.append(name) or real_new(name))
+    second = HashingModule.run_in_controller("hashing", {"files": [str(image)], "cache": str(cache)})
+    assert second["digests"] == first["digests"]
+    assert hashed == []  # the second item found the first item's digest in the file
+    assert len(replaced) == 1  # and, with nothing new, did not write it again
