@@ -147,14 +147,14 @@ def cached_run(path, cache_path):
 def test_a_rewrite_in_place_with_the_same_size_and_mtime_is_hashed_again(image_file, private_dir):
     cache_path = private_dir / "digests.json"
     before = os.stat(image_file)
-    first, _ = cached_run(image_file, cache_path)
+    first, dummy_warnings = cached_run(image_file, cache_path)
     changed = bytearray(image_file.read_bytes())
     changed[0] ^= 0xFF
     with open(image_file, "r+b") as handle:  # same inode, same size
         handle.write(bytes(changed[:1]))
     os.utime(image_file, ns=(before.st_atime_ns, before.st_mtime_ns))  # same mtime; ctime moves on
     assert os.stat(image_file).st_mtime_ns == before.st_mtime_ns
-    second, _ = cached_run(image_file, cache_path)
+    second, dummy_warnings = cached_run(image_file, cache_path)
     assert second == {"sha256": hashlib.sha256(bytes(changed)).hexdigest()} != first
 
 
@@ -289,7 +289,7 @@ def test_send_file_records_no_digest_when_fewer_bytes_than_the_size_were_read(im
     assert sent == {"sha256": hashlib.sha256(image_file.read_bytes()[:CHUNK_SIZE]).hexdigest()}
     assert flush_digest_caches() == []
     assert not cache_path.exists()
-    again, _ = cached_run(image_file, cache_path)
+    again, dummy_warnings = cached_run(image_file, cache_path)
     assert again == {"sha256": hashlib.sha256(image_file.read_bytes()).hexdigest()}
 
 
