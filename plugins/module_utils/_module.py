@@ -96,7 +96,7 @@ class GlanceModule:
             result["diff"] = dict(before=before, after=after)
         return result
 
-    def finish(self):
+    def _finish_run(self):
         """The end of a run, failed or not: the digest caches it used are written once, and their
         warnings (a cache refused as untrusted, a write that failed) join the result."""
         for message in flush_digest_caches():
@@ -120,7 +120,7 @@ class GlanceModule:
             try:
                 result = instance.run()
             finally:
-                instance.finish()
+                instance._finish_run()
         except GlanceError as error:
             instance.fail(error)
         instance.module.exit_json(**result)
@@ -145,7 +145,7 @@ class GlanceModule:
                 try:
                     result = instance.run()
                 finally:
-                    instance.finish()
+                    instance._finish_run()
             except GlanceError as error:
                 instance.fail(error)
             finally:
