@@ -5,9 +5,10 @@
 
 A file is read once per upload: the digests are computed on the chunks as they
 are sent, in a thread of their own (hashlib releases the GIL on large buffers),
-so hashing overlaps with sending instead of adding to it. A small JSON cache keyed by path, device, inode, size, mtime and ctime makes
-an unchanged re-run cost no hashing at all; it is trusted only when it and its directory are the
-user's own and written once when a module run ends.
+so hashing overlaps with sending instead of adding to it. A small JSON cache keyed
+by path, device, inode, size, mtime and ctime makes an unchanged re-run cost no
+hashing at all; it is trusted only when it and its directory are the user's own,
+and written once when a module run ends.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ class DigestCache:
 
     Used only when the file and its directory belong to the user and no one else can write them;
     otherwise it warns once and neither reads nor writes. New entries stay in memory until
-    ``flush()`` (called once at the end of a module run), so a catalogue's parallel uploads and the
-    items of a loop write the file once, not once per entry. Safe to share between threads.
+    ``flush()``, which the module base calls once when a module run ends (``flush_digest_caches``):
+    a catalogue's parallel uploads write the file once, not once per entry; in a loop inside the
+    controller each item is a module run of its own and writes once. Safe to share between threads.
     """
 
     def __init__(self, path):
