@@ -171,8 +171,9 @@ class GlanceClient:
         Glance builds ``next`` from the last value of each query parameter only
         (``tag=a&tag=b`` comes back as ``tag=b``), so the next page is asked with
         our own query plus the marker taken from ``next``. Bounded: more than
-        ``max_pages`` pages, or a server that sends a marker or an item again
-        (a loop), fail with a GlanceError instead of running forever.
+        ``max_pages`` pages, or a server that sends a marker again or a page of
+        items it already sent (a loop), fail with a GlanceError instead of
+        running forever.
         """
         query = list(_as_pairs(params))
         if page_size:
@@ -190,14 +191,15 @@ class GlanceClient:
             body = self.get_json(path, params=page_query)
             pages += 1
             items = body.get(key) or []
-            ids = [item.get("id") for item in items if isinstance(item, dict) and item.get("id")]
-            repeated = seen_ids.intersection(ids)
-            if repeated:
-                raise GlanceError("GET %s: page %d lists %s again, which an earlier page listed: the server's "
-                                  "pagination loops; stopped." % (path, pages, sorted(repeated)[0]),
+            ids = [_item_id(item) for item in items]
+            if items and None not in ids and seen_ids.issuperset(ids):
+                raise GlanceError("GET %s: page %d lists only items that earlier pages listed (%s, ...): the "
+                                  "server's pagination loops; stopped." % (path, pages, ids[0]),
                                   method="GET", url=path)
-            seen_ids.update(ids)
-            yield from items
+            # An item that moved behind the marker while we paged (sorted by a key that changed) is not
+            # listed twice.
+            yield from (item for item, item_id in zip(items, ids) if item_id is None or item_id not in seen_ids)
+            seen_ids.update(item_id for item_id in ids if item_id is not None)
             next_link = body.get("next")
             if not next_link or not items:
                 return
@@ -251,6 +253,10 @@ def _as_pairs(params):
                 pairs.append((key, value))
         return pairs
     return list(params)
+
+
+def _item_id(item):
+    return item.get("id") if isinstance(item, dict) else None
 
 
 def _marker_from(link):

@@ -128,12 +128,19 @@ def test_pagination_fails_on_a_repeated_marker():
     assert len(session.calls) == 2
 
 
-def test_pagination_fails_when_a_page_repeats_an_item():
+def test_pagination_fails_when_a_page_repeats_only_listed_items():
     page = FakeResponse(200, {"images": [{"id": "a"}], "next": "/v2/images?marker=new"})
     client, session, dummy_sleeps = make_client(lambda *args: page)
-    with pytest.raises(GlanceError, match="page 2 lists a again"):
+    with pytest.raises(GlanceError, match="page 2 lists only items that earlier pages listed"):
         list(client.paginate("/v2/images", "images"))
     assert len(session.calls) == 2
+
+
+def test_pagination_lists_an_item_that_moved_behind_the_marker_once():
+    pages = iter([FakeResponse(200, {"images": [{"id": "a"}, {"id": "b"}], "next": "/v2/images?marker=b"}),
+                  FakeResponse(200, {"images": [{"id": "a"}, {"id": "c"}]})])
+    client, session, dummy_sleeps = make_client(lambda *args: next(pages))
+    assert [i["id"] for i in client.paginate("/v2/images", "images")] == ["a", "b", "c"]
 
 
 def test_pagination_is_bounded_by_a_page_limit():
