@@ -141,11 +141,13 @@ def main():
     state = os.path.join(tmp, "server.json")
     made = []
     try:
-        big_file = os.path.join(tmp, "big-1GiB.raw")
+        served = os.path.join(tmp, "served")  # only the image file is served, not the server's state
+        os.mkdir(served)
+        big_file = os.path.join(served, "big-1GiB.raw")
         print("set-up: a 1 GiB file and a loopback HTTP server ...", flush=True)
         make_file(big_file, BIG_SIZE)
         sha512 = sha512_of(big_file)
-        uri = serve(tmp, state) + "/big-1GiB.raw"
+        uri = serve(served, state) + "/big-1GiB.raw"
         playbook = os.path.join(tmp, "import.yml")
         with open(playbook, "w") as handle:
             handle.write(PLAYBOOK)

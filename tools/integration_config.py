@@ -30,6 +30,11 @@ def main(source, target):
         # For targets that serve files over loopback HTTP (web-download imports).
         "serve_files_command": "%s %s" % (sys.executable, os.path.join(tools, "serve_files.py")),
         "glance_region": facts.get("region_name"),
+        # Counts the requests the region's Glance logged between two marks (its own uwsgi log), to
+        # cross-check the zero-write claims of the targets.
+        "glance_requests_command": "%s %s --log %s" % (
+            sys.executable, os.path.join(tools, "glance_requests.py"),
+            (instances.get("glance") or {}).get("log") or facts["logs"]["glance"]),
         "glance_stores": (instances.get("glance") or {}).get("stores") or [],
     }
     if remote:

@@ -11,6 +11,10 @@ can catch an import while it runs. A file <name>.redirect next to <name> makes
 <name> answer 302 to the URL it holds; Last-Modified is the file's mtime (a test
 "publishes a new build" by rewriting a file and its checksum file). Binds
 127.0.0.1 only (the local cloud allows web-download from it).
+
+Only the given directory is served: a path that leads out of it (a symbolic link)
+gets 404, and 'start' refuses a directory that would hold its own state file and
+log, or that holds this checkout (and so the local cloud's state, logs and keys).
 """
 
 import argparse
@@ -45,7 +49,7 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         # <file>.redirect holds a URL: how a test makes <file> answer with a redirect there.
         redirect = self.translate_path(self.path) + ".redirect"
-        if os.path.isfile(redirect):
+        if os.path.isfile(redirect) and is_inside(os.path.realpath(redirect), os.path.realpath(self.directory)):
             with open(redirect, encoding="utf-8") as handle:
                 location = handle.read().strip()
             self.send_response(302)
@@ -59,7 +63,12 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
         self.slow = path.startswith(SLOW_PREFIX)
         if self.slow:
             path = "/" + path[len(SLOW_PREFIX):]
-        return super().translate_path(path)
+        translated = super().translate_path(path)
+        root = os.path.realpath(self.directory)
+        if not is_inside(os.path.realpath(translated), root):
+            # A symbolic link out of the directory: as if there were no such file.
+            return os.path.join(root, ".no-such-file-outside-the-served-directory")
+        return translated
 
     def copyfile(self, source, outputfile):
         if self.slow:
@@ -77,6 +86,24 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         sys.stderr.write("%s %s\n" % (time.strftime("%H:%M:%S"), args[0] % args[1:]))
         sys.stderr.flush()
+
+
+def is_inside(path, root):
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def refuse_directory(directory, state):
+    """Why ``directory`` may not be served with this state file (None when it may)."""
+    root = os.path.realpath(directory)
+    checkout = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    if is_inside(checkout, root):
+        return "%s holds the checkout %s (the local cloud's state and logs); serve a directory of its own" % (
+            directory, checkout)
+    for path in (state, Path(str(state) + ".log"), Path(str(state) + ".ready")):
+        if is_inside(os.path.realpath(str(path)), root):
+            return "the state file or log %s would be inside the served directory %s; keep it outside" % (
+                path, directory)
+    return None
 
 
 def serve(directory, port, ready_file=None, handler=None):
@@ -109,6 +136,9 @@ def is_our_server(pid, state):
 
 def start(directory, state, port=0, image_v1=None):
     state = Path(state).resolve()
+    reason = refuse_directory(directory, state) if directory else None
+    if reason:
+        raise SystemExit("serve_files: %s." % reason)
     stop(state, quiet=True)
     ready = Path(str(state) + ".ready")
     ready.unlink(missing_ok=True)

@@ -12,8 +12,12 @@ class ModuleDocFragment:
 options:
   hash_cache:
     description:
-      - File that caches digests of local files by path, device, inode, size and modification time,
-        so an unchanged file is not read again. V(false) turns the cache off.
+      - File that caches digests of local files by path, device, inode, size, modification time and
+        change time, so an unchanged file is not read again. V(false) turns the cache off.
+      - The cache is used only when the file and its directory belong to the user running the module
+        and no one else can write them (a missing directory is made with mode 0700); otherwise the
+        task warns and computes the digests from the files. A digest is recorded only after the whole
+        file was read; the file is written once, when the task ends.
     type: raw
     default: ~/.cache/imagecat.glance/digests.json
 """

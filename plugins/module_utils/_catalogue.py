@@ -27,6 +27,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     validate_properties,
     validate_tags,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._file_roots import resolve_catalogue_file
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._members import plan_members, predicted_members
 from ansible_collections.imagecat.glance.plugins.module_utils._upstream import validate_upstream
@@ -166,7 +167,7 @@ def source_record(source):
     return "glance-download:%s/%s" % (source["remote_region"], source["remote_image_id"])
 
 
-def _version(value, index, entry, version_index, base_dir=None):
+def _version(value, index, entry, version_index, base_dir=None, allowed_roots=None):
     where = _where(index, entry, version_index)
     if not isinstance(value, dict):
         raise InputError("%s: a version must be a mapping with version and a data source (filename, uri or "
@@ -183,9 +184,7 @@ def _version(value, index, entry, version_index, base_dir=None):
     if len(given) > 1:
         raise InputError("%s: give only one data source; got %s." % (where, " and ".join(given)))
     if given[0] == "filename":
-        filename = os.path.expanduser(str(value["filename"]))
-        if base_dir and not os.path.isabs(filename):
-            filename = os.path.join(base_dir, filename)
+        filename = resolve_catalogue_file(value["filename"], base_dir, allowed_roots, where)
         source = {"kind": "file", "filename": filename}
     elif given[0] == "uri":
         source = _import_source({"method": "web-download", "uri": value["uri"]}, where)
@@ -206,7 +205,7 @@ def natural_key(version):
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", version)]
 
 
-def validate_entry(value, index, keep_default=None):
+def validate_entry(value, index, keep_default=None, allowed_roots=None):
     """One catalogue entry -> its normalised form; InputError naming the entry and the key."""
     if not isinstance(value, dict):
         raise InputError("images[%d]: an entry must be a mapping with name and versions." % index)
@@ -259,7 +258,8 @@ def validate_entry(value, index, keep_default=None):
         raise InputError("%s: versions is missing or empty; give a list of versions, each with version and a "
                          "data source." % where)
     base_dir = os.path.expanduser(str(value["base_dir"])) if value.get("base_dir") else None
-    entry["versions"] = [_version(item, index, value, number, base_dir) for number, item in enumerate(versions)]
+    entry["versions"] = [_version(item, index, value, number, base_dir, allowed_roots)
+                         for number, item in enumerate(versions)]
     seen = set()
     for number, version in enumerate(entry["versions"]):
         if version["version"] in seen:
@@ -276,7 +276,7 @@ def validate_entry(value, index, keep_default=None):
     return entry
 
 
-def validate_catalogue(images, keep_versions=None, managed_tag="imagecat-managed"):
+def validate_catalogue(images, keep_versions=None, managed_tag="imagecat-managed", allowed_file_roots=None):
     """Every entry, validated before anything is sent; duplicate names refused."""
     if not managed_tag or len(managed_tag) > 255:
         raise InputError("managed_tag must be a tag of 1 to 255 characters.")
@@ -284,7 +284,7 @@ def validate_catalogue(images, keep_versions=None, managed_tag="imagecat-managed
         raise InputError("keep_versions must be 1 or more (the newest version is always kept).")
     entries, names = [], {}
     for index, value in enumerate(images or []):
-        entry = validate_entry(value, index, keep_versions)
+        entry = validate_entry(value, index, keep_versions, allowed_file_roots)
         if entry["name"] in names:
             raise InputError("%s: the name '%s' is already used by images[%d]; each entry needs its own name."
                              % (_where(index, value), entry["name"], names[entry["name"]]))

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
 RETRY_STATUSES = frozenset((500, 502, 503, 504))
 JSON_PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+# paginate() gives up after this many pages (Glance's largest page is 1000 items).
+MAX_PAGES = 10000
 
 # Version discovery is a feature probe, the same for every call in a process.
 _VERSION_CACHE = {}
@@ -163,29 +165,50 @@ class GlanceClient:
         return response.json()
 
     # -- collections -------------------------------------------------------
-    def paginate(self, path, key, params=None, page_size=None):
+    def paginate(self, path, key, params=None, page_size=None, max_pages=MAX_PAGES):
         """Yield every item of a collection, following ``next`` for every page.
 
         Glance builds ``next`` from the last value of each query parameter only
         (``tag=a&tag=b`` comes back as ``tag=b``), so the next page is asked with
-        our own query plus the marker taken from ``next``.
+        our own query plus the marker taken from ``next``. Bounded: more than
+        ``max_pages`` pages, or a server that sends a marker again or a page of
+        items it already sent (a loop), fail with a GlanceError instead of
+        running forever.
         """
         query = list(_as_pairs(params))
         if page_size:
             query = [(k, v) for k, v in query if k != "limit"] + [("limit", str(page_size))]
         marker = None
         seen_markers = set()
+        seen_ids = set()
+        pages = 0
         while True:
+            if pages >= max_pages:
+                raise GlanceError("GET %s: stopped after %d pages (%d items) without reaching the last page; "
+                                  "narrow the query with filters, or ask for larger pages." % (
+                                      path, pages, len(seen_ids)), method="GET", url=path)
             page_query = query + ([("marker", marker)] if marker else [])
             body = self.get_json(path, params=page_query)
+            pages += 1
             items = body.get(key) or []
-            yield from items
+            ids = [_item_id(item) for item in items]
+            if items and None not in ids and seen_ids.issuperset(ids):
+                raise GlanceError("GET %s: page %d lists only items that earlier pages listed (%s, ...): the "
+                                  "server's pagination loops; stopped." % (path, pages, ids[0]),
+                                  method="GET", url=path)
+            # An item that moved behind the marker while we paged (sorted by a key that changed) is not
+            # listed twice.
+            yield from (item for item, item_id in zip(items, ids) if item_id is None or item_id not in seen_ids)
+            seen_ids.update(item_id for item_id in ids if item_id is not None)
             next_link = body.get("next")
             if not next_link or not items:
                 return
             marker = _marker_from(next_link) or items[-1].get("id")
-            if not marker or marker in seen_markers:
+            if not marker:
                 return
+            if marker in seen_markers:
+                raise GlanceError("GET %s: the server sent the marker %s again after page %d: its pagination "
+                                  "loops; stopped." % (path, marker, pages), method="GET", url=path)
             seen_markers.add(marker)
 
     # -- version discovery -------------------------------------------------
@@ -230,6 +253,10 @@ def _as_pairs(params):
                 pairs.append((key, value))
         return pairs
     return list(params)
+
+
+def _item_id(item):
+    return item.get("id") if isinstance(item, dict) else None
 
 
 def _marker_from(link):

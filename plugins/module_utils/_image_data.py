@@ -5,8 +5,10 @@
 
 A file is read once per upload: the digests are computed on the chunks as they
 are sent, in a thread of their own (hashlib releases the GIL on large buffers),
-so hashing overlaps with sending instead of adding to it. A small JSON cache keyed by path, device, inode, size and mtime makes
-an unchanged re-run cost no hashing at all.
+so hashing overlaps with sending instead of adding to it. A small JSON cache keyed
+by path, device, inode, size, mtime and ctime makes an unchanged re-run cost no
+hashing at all; it is trusted only when it and its directory are the user's own,
+and written once when a module run ends.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import Inp
 
 CHUNK_SIZE = 1024 * 1024
 CACHE_ENTRIES = 2000
+# Version 2: keys with ctime; entries of other versions are dropped.
+CACHE_VERSION = 2
 # Chunks handed out but not hashed yet, at most (bounds the memory an upload holds).
 HASH_BACKLOG = 8
 
@@ -58,31 +62,109 @@ def check_file(path):
 
 
 def file_key(path, info):
-    return "%s|%d|%d|%d|%d" % (os.path.abspath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    # ctime too: a rewrite in place that keeps size and mtime (touch -r, a same-size copy) still changes it.
+    return "%s|%d|%d|%d|%d|%d" % (os.path.abspath(path), info.st_dev, info.st_ino, info.st_size,
+                                  info.st_mtime_ns, info.st_ctime_ns)
+
+
+def untrusted_reason(path, info, kind):
+    """Why a cache file or directory may not be trusted (None when it may): it must belong to the
+    user running the module and be writable by no one else, or another user could plant digests."""
+    if kind == "file" and stat.S_ISLNK(info.st_mode):
+        return "%s is a symbolic link" % path
+    if kind == "file" and not stat.S_ISREG(info.st_mode):
+        return "%s is not a regular file" % path
+    if kind == "directory" and not stat.S_ISDIR(info.st_mode):
+        return "%s is not a directory" % path
+    if info.st_uid != os.geteuid():
+        return "%s belongs to uid %d, not to the user running the module (uid %d)" % (
+            path, info.st_uid, os.geteuid())
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "%s can be written by other users (mode %04o)" % (path, stat.S_IMODE(info.st_mode))
+    return None
+
+
+# The caches read in this process whose new entries and warnings are not handed over yet; the module
+# base flushes them once when a module run ends (flush_digest_caches), not once per entry.
+_OPEN_CACHES = []
+_OPEN_CACHES_LOCK = threading.Lock()
+
+
+def flush_digest_caches():
+    """Write every digest cache used since the last call, once each; returns the warnings to show."""
+    with _OPEN_CACHES_LOCK:
+        caches = list(_OPEN_CACHES)
+        del _OPEN_CACHES[:]
+    messages = []
+    for cache in caches:
+        messages.extend(cache.flush())
+    return messages
 
 
 class DigestCache:
-    """Digests of local files by (path, device, inode, size, mtime); ``path=None`` disables it.
+    """Digests of local files by (path, device, inode, size, mtime, ctime); ``path=None`` disables it.
 
-    Safe to share between threads (the catalogue uploads in parallel).
+    Used only when the file and its directory belong to the user and no one else can write them;
+    otherwise it warns once and neither reads nor writes. New entries stay in memory until
+    ``flush()``, which the module base calls once when a module run ends (``flush_digest_caches``):
+    a catalogue's parallel uploads write the file once, not once per entry; in a loop inside the
+    controller each item is a module run of its own and writes once. Safe to share between threads.
     """
 
     def __init__(self, path):
         self.path = os.path.expanduser(path) if path else None
         self._entries = None
+        self._new = {}
+        self._warnings = []
+        self._registered = False
         self._lock = threading.Lock()
+
+    def _refuse(self, reason):
+        self._warnings.append("hash_cache: not using the digest cache %s: %s. Digests are computed from the "
+                              "files instead; give a hash_cache path in a directory only you can write, or "
+                              "hash_cache=false." % (self.path, reason))
+        self.path = None
+        return {}
+
+    def _directory(self):
+        """The cache's directory, made 0700 when missing; refused unless only the user can write it."""
+        directory = os.path.dirname(os.path.abspath(self.path))
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            # exist_ok leaves an existing directory's mode alone: check it.
+            return untrusted_reason(directory, os.stat(directory), "directory")
+        except OSError as exc:
+            return "cannot use %s: %s" % (directory, exc.strerror)
+
+    def _read(self):
+        """The entries in the file, or {} (missing, corrupt, another version); refuses an untrusted file."""
+        reason = self._directory()
+        if reason:
+            return self._refuse(reason)
+        try:
+            reason = untrusted_reason(self.path, os.lstat(self.path), "file")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            reason = "cannot read it: %s" % exc.strerror
+        if reason:
+            return self._refuse(reason)
+        try:
+            with open(self.path) as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+        if isinstance(data, dict) and data.get("version") == CACHE_VERSION and isinstance(data.get("entries"), dict):
+            return data["entries"]
+        return {}
 
     def _load(self):
         if self._entries is None:
-            self._entries = {}
-            if self.path:
-                try:
-                    with open(self.path) as handle:
-                        data = json.load(handle)
-                    if isinstance(data, dict) and isinstance(data.get("entries"), dict):
-                        self._entries = data["entries"]
-                except (OSError, ValueError):
-                    self._entries = {}
+            self._entries = self._read() if self.path else {}
+        if not self._registered:
+            self._registered = True
+            with _OPEN_CACHES_LOCK:
+                _OPEN_CACHES.append(self)
         return self._entries
 
     def get(self, key, algorithm):
@@ -91,30 +173,52 @@ class DigestCache:
         return entry.get(algorithm) if entry else None
 
     def put(self, key, digests):
+        with self._lock:
+            entries = self._load()
+            if not self.path:
+                return
+            entry = dict(entries.get(key) or {})
+            entry.update(digests)
+            entry["used"] = time.time()
+            entries[key] = self._new[key] = entry
+
+    def flush(self):
+        """Write the new entries, merged into what the file holds now; returns the warnings of this cache
+        (a refused or unwritable cache), each once."""
+        with self._lock:
+            if self.path and self._new:
+                self._write()
+            self._new = {}
+            self._registered = False
+            warnings, self._warnings = self._warnings, []
+        return warnings
+
+    def _write(self):
+        # Another process (a fork running another host) may have written since we read: keep its entries.
+        entries = self._read()
         if not self.path:
             return
-        with self._lock:
-            self._put(key, digests)
-
-    def _put(self, key, digests):
-        entries = self._load()
-        entry = dict(entries.get(key) or {})
-        entry.update(digests)
-        entry["used"] = time.time()
-        entries[key] = entry
+        entries.update(self._new)
         if len(entries) > CACHE_ENTRIES:
             for old in sorted(entries, key=lambda k: entries[k].get("used", 0))[:len(entries) - CACHE_ENTRIES]:
                 del entries[old]
+        temp = None
         try:
-            directory = os.path.dirname(self.path) or "."
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=directory, prefix=".digests-")
+            handle, temp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".digests-")
             with os.fdopen(handle, "w") as out:
-                json.dump({"version": 1, "entries": entries}, out)
+                json.dump({"version": CACHE_VERSION, "entries": entries}, out)
             os.replace(temp, self.path)
-        except OSError:
-            # A cache that cannot be written only costs a re-hash next time.
-            pass
+            temp = None
+        except OSError as exc:
+            self._warnings.append("hash_cache: could not write the digest cache %s: %s. The next run hashes "
+                                  "the files again." % (self.path, exc.strerror or exc))
+        finally:
+            if temp:
+                try:
+                    os.unlink(temp)
+                except OSError:
+                    pass
+        self._entries = entries
 
 
 def file_digests(path, algorithms, cache=None):
@@ -130,27 +234,33 @@ def file_digests(path, algorithms, cache=None):
     missing = [a for a in algorithms if a not in found]
     if missing:
         hashers = {a: hashlib.new(a) for a in missing}
+        read = 0
         with open(path, "rb") as handle:
             for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
+                read += len(chunk)
                 for hasher in hashers.values():
                     hasher.update(chunk)
+            complete = read == info.st_size and file_key(path, os.fstat(handle.fileno())) == key
         computed = {a: h.hexdigest() for a, h in hashers.items()}
         found.update(computed)
-        if cache is not None:
+        if cache is not None and complete:
             cache.put(key, computed)
     return found
 
 
 def send_file(path, algorithms, send, cache=None):
     """Stream ``path`` once through ``send(reader)`` (an upload or a staging request), hashing it on the
-    way; returns {algorithm: hex} of what was sent, also recorded in ``cache`` when given."""
+    way; returns {algorithm: hex} of what was sent, also recorded in ``cache`` when given and the
+    whole file was read."""
     reader = HashingReader(path, algorithms)
     try:
         send(reader)
     finally:
         reader.close()
     sent = reader.digests()
-    if cache is not None:
+    # Only the digest of the whole file, unchanged while it was read, describes the file: a send that
+    # stopped early (or a file that changed under it) must not leave a wrong digest in the cache.
+    if cache is not None and reader.complete:
         cache.put(reader.key, sent)
     return sent
 
@@ -200,6 +310,17 @@ class HashingReader:
             self.bytes_read += len(chunk)
             self._chunks.put(chunk)
         return chunk
+
+    @property
+    def complete(self):
+        """True when every byte of the file, as it was when opened, was handed out."""
+        if self.bytes_read != self._size:
+            return False
+        try:
+            info = os.stat(self.path) if self._handle.closed else os.fstat(self._handle.fileno())
+        except OSError:  # gone since: what was read may not be the file any more
+            return False
+        return file_key(self.path, info) == self.key
 
     def digests(self):
         self._finish_hashing()

@@ -32,6 +32,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._connection import
     connect,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import flush_digest_caches
 from ansible_collections.imagecat.glance.plugins.module_utils._legacy import require_image_v2
 
 
@@ -102,6 +103,12 @@ class GlanceModule:
             result["diff"] = dict(before=before, after=after)
         return result
 
+    def _finish_run(self):
+        """The end of a run, failed or not: the digest caches it used are written once, and their
+        warnings (a cache refused as untrusted, a write that failed) join the result."""
+        for message in flush_digest_caches():
+            self.warn(message)
+
     def fail(self, error):
         if isinstance(error, MissingLibraryError):
             self.module.fail_json(msg=missing_required_lib(error.library), exception=str(error.error))
@@ -117,7 +124,10 @@ class GlanceModule:
         """Entry point for a module's main()."""
         instance = cls()
         try:
-            result = instance.run()
+            try:
+                result = instance.run()
+            finally:
+                instance._finish_run()
         except GlanceError as error:
             instance.fail(error)
         instance.module.exit_json(**result)
@@ -139,7 +149,10 @@ class GlanceModule:
                             sorted(item for item in os.environ.items() if item[0].startswith("OS_"))))
                 instance._connection = connections.get(key)
             try:
-                result = instance.run()
+                try:
+                    result = instance.run()
+                finally:
+                    instance._finish_run()
             except GlanceError as error:
                 instance.fail(error)
             finally:

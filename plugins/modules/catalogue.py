@@ -35,8 +35,9 @@ options:
         V(private), V(shared), V(community)), C(protected), C(min_disk), C(min_ram), C(properties) (a dict),
         C(tags) (the exact tags of its images besides O(managed_tag)), C(members) (project names or ids the
         images are shared with, exactly; implies visibility V(shared)), C(keep_versions) (overrides
-        O(keep_versions)), C(version_order) and C(base_dir) (the directory relative C(filename)s of the entry
-        are taken from; the M(imagecat.glance.catalogue) role sets it to the directory of the catalogue file)."
+        O(keep_versions)), C(version_order) and C(base_dir) (the catalogue's directory: relative C(filename)s of
+        the entry are taken from it and may not leave it, see O(allowed_file_roots); the
+        M(imagecat.glance.catalogue) role sets it to the directory of the catalogue file)."
       - "C(version_order): V(listed) (default) takes the last version of the list as the newest; V(natural)
         sorts the versions, digit runs as numbers (C(1.10) after C(1.9))."
       - "A version has C(version) (a string; quote numbers such as C(\"1.10\")), exactly one data source
@@ -84,6 +85,18 @@ options:
     description: Seconds to wait for each upload or import to finish.
     type: int
     default: 900
+  allowed_file_roots:
+    description:
+      - "Directories that C(filename)s may point into besides their entry's C(base_dir). A C(filename) of an entry
+        with C(base_dir) must stay inside that directory (symbolic links resolved): an absolute path, C(~) or a
+        C(..) that leads out of it fails the task before any write, unless the file lies inside one of these
+        directories. A safety rule for catalogues kept in git: a change to a catalogue file cannot make the
+        controller upload an arbitrary file it can read (C(/etc/shadow), a private key) as an image."
+      - Entries without C(base_dir) (written in the playbook itself) may name any file unless this option is set;
+        then their files too must lie inside these directories.
+    type: list
+    elements: path
+    version_added: 0.2.0
 notes:
   - "Two runs of the same catalogue at the same moment do not make duplicates: a version's image is created
     with an id derived from the project, O(managed_tag), the entry name and the version, so the second
@@ -228,13 +241,14 @@ class CatalogueModule(GlanceModule):
         timeout=dict(type="int", default=900),
         hash_cache=HASH_CACHE_ARGSPEC,
         **VALIDATE_PROPERTIES_ARGSPEC,
+        allowed_file_roots=dict(type="list", elements="path"),
     )
 
     def run(self):
         p = self.params
         if p["parallel"] < 1:
             raise InputError("parallel must be 1 or more.")
-        entries = validate_catalogue(p["images"], p["keep_versions"], p["managed_tag"])
+        entries = validate_catalogue(p["images"], p["keep_versions"], p["managed_tag"], p["allowed_file_roots"])
         run = CatalogueRun(self.connection, entries, p["managed_tag"], p["prune"], parallel=p["parallel"],
                            timeout=p["timeout"], hash_cache=hash_cache_path(p["hash_cache"]),
                            resolve_member=lambda member, option: resolve_project(self.connection, member, option))

@@ -279,12 +279,17 @@ def test_two_images_of_one_version_keep_the_older():
     assert [(i["action"], i["id"]) for i in items] == [("delete", "later")]
 
 
-def test_relative_filenames_are_taken_from_base_dir():
+def test_relative_filenames_are_taken_from_base_dir_and_may_not_leave_it():
     images = [dict(entry(versions=("1",)), base_dir="/srv/catalogue"),
               {"name": "abs", "base_dir": "/srv/catalogue", "versions": [{"version": "1", "filename": "/data/x.img"}]}]
-    entries = validate_catalogue(images)
-    assert entries[0]["versions"][0]["source"]["filename"] == "/f/1"
+    with pytest.raises(InputError, match=r"images\[0\] \(ubuntu\) versions\[0\] \(1\): /f/1 is an absolute path"):
+        validate_catalogue(images)
     images[0]["versions"][0]["filename"] = "images/u-1.img"
-    entries = validate_catalogue(images)
+    with pytest.raises(InputError, match=r"images\[1\] \(abs\) versions\[0\] \(1\): /data/x.img is an absolute path"):
+        validate_catalogue(images)
+    entries = validate_catalogue(images, allowed_file_roots=["/data"])
     assert entries[0]["versions"][0]["source"]["filename"] == "/srv/catalogue/images/u-1.img"
     assert entries[1]["versions"][0]["source"]["filename"] == "/data/x.img"
+    images[0]["versions"][0]["filename"] = "../x.img"
+    with pytest.raises(InputError, match="climbs out of it"):
+        validate_catalogue(images, allowed_file_roots=["/data"])

@@ -116,11 +116,50 @@ def test_pagination_rebuilds_repeated_parameters_from_our_query():
     assert all(call[1] == "http://glance.test:9292/v2/images" for call in session.calls)
 
 
-def test_pagination_stops_on_a_repeated_marker():
-    page = FakeResponse(200, {"images": [{"id": "a"}], "next": "/v2/images?marker=a"})
-    client, session, dummy_sleeps = make_client(lambda *args: page)
-    assert [i["id"] for i in client.paginate("/v2/images", "images")] == ["a", "a"]
+def test_pagination_fails_on_a_repeated_marker():
+    pages = iter([FakeResponse(200, {"images": [{"id": "a"}], "next": "/v2/images?marker=a"}),
+                  FakeResponse(200, {"images": [{"id": "b"}], "next": "/v2/images?marker=a"})])
+    client, session, dummy_sleeps = make_client(lambda *args: next(pages))
+    seen = []
+    with pytest.raises(GlanceError, match="sent the marker a again after page 2: its pagination loops"):
+        for item in client.paginate("/v2/images", "images"):
+            seen.append(item["id"])
+    assert seen == ["a", "b"]
     assert len(session.calls) == 2
+
+
+def test_pagination_fails_when_a_page_repeats_only_listed_items():
+    page = FakeResponse(200, {"images": [{"id": "a"}], "next": "/v2/images?marker=new"})
+    client, session, dummy_sleeps = make_client(lambda *args: page)
+    with pytest.raises(GlanceError, match="page 2 lists only items that earlier pages listed"):
+        list(client.paginate("/v2/images", "images"))
+    assert len(session.calls) == 2
+
+
+def test_pagination_lists_an_item_that_moved_behind_the_marker_once():
+    pages = iter([FakeResponse(200, {"images": [{"id": "a"}, {"id": "b"}], "next": "/v2/images?marker=b"}),
+                  FakeResponse(200, {"images": [{"id": "a"}, {"id": "c"}]})])
+    client, session, dummy_sleeps = make_client(lambda *args: next(pages))
+    assert [i["id"] for i in client.paginate("/v2/images", "images")] == ["a", "b", "c"]
+
+
+def test_pagination_is_bounded_by_a_page_limit():
+    counter = iter(range(100))
+
+    def endless(*args):  # a new marker and new items on every page, forever
+        number = next(counter)
+        return FakeResponse(200, {"images": [{"id": "i%d" % number}], "next": "/v2/images?marker=i%d" % number})
+    client, session, dummy_sleeps = make_client(endless)
+    with pytest.raises(GlanceError, match="stopped after 5 pages \\(5 items\\) without reaching the last page"):
+        list(client.paginate("/v2/images", "images", max_pages=5))
+    assert len(session.calls) == 5
+
+
+def test_the_page_limit_allows_exactly_that_many_pages():
+    pages = iter([FakeResponse(200, {"images": [{"id": "a"}], "next": "/v2/images?marker=a"}),
+                  FakeResponse(200, {"images": [{"id": "b"}]})])
+    client, session, dummy_sleeps = make_client(lambda *args: next(pages))
+    assert [i["id"] for i in client.paginate("/v2/images", "images", max_pages=2)] == ["a", "b"]
 
 
 def test_versions_are_discovered_once_per_endpoint():

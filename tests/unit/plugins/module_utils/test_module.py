@@ -1,5 +1,9 @@
 """GlanceModule.run_in_controller: the module's class run inside the controller process."""
 
+import hashlib
+import json
+import os
+
 import pytest
 
 from ansible_collections.imagecat.glance.plugins.module_utils import _module
@@ -122,3 +126,54 @@ def test_a_dict_default_with_suboptions_survives_a_loop():
         assert result.get("failed") is not True, result.get("msg")
         assert result["filters"] == {"kind": None}
     assert FiltersModule.argument_spec["filters"]["default"] == {}
+
+
+class HashingModule(GlanceModule):
+    """Hashes files through a digest cache, like image and the catalogue do."""
+
+    argument_spec = dict(files=dict(type="list", elements="path", required=True), cache=dict(type="path"))
+
+    def run(self):
+        from ansible_collections.imagecat.glance.plugins.module_utils._image_data import DigestCache, file_digests
+        cache = DigestCache(self.params["cache"])
+        digests = [file_digests(path, ["sha256"], cache)["sha256"] for path in self.params["files"]]
+        return self.result(changed=False, digests=digests, written_during_run=os.path.exists(self.params["cache"]))
+
+
+def test_the_base_writes_the_digest_cache_once_when_the_run_ends_and_shows_its_warnings(tmp_path):
+    files = []
+    for index in range(3):
+        files.append(tmp_path / ("f%d" % index))
+        files[-1].write_bytes(b"%d" % index)
+    private = tmp_path / "private"
+    result = HashingModule.run_in_controller("hashing", {"files": [str(f) for f in files],
+                                                         "cache": str(private / "digests.json")})
+    assert result["written_during_run"] is False
+    assert "warnings" not in result
+    assert len(json.loads((private / "digests.json").read_text())["entries"]) == 3
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    result = HashingModule.run_in_controller("hashing", {"files": [str(files[0])], "cache": str(shared / "d.json")})
+    assert len(result["warnings"]) == 1 and "not using the digest cache" in result["warnings"][0]
+    assert not (shared / "d.json").exists()
+
+
+def test_the_items_of_a_loop_in_one_process_write_once_each_and_share_the_entries(tmp_path, monkeypatch):
+    image = tmp_path / "disk.raw"
+    image.write_bytes(b"data" * 1000)
+    cache = tmp_path / "private" / "digests.json"
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda *args: replaced.append(args) or real_replace(*args))
+    first = HashingModule.run_in_controller("hashing", {"files": [str(image)], "cache": str(cache)})
+    assert len(replaced) == 1
+    hashed = []
+    from ansible_collections.imagecat.glance.plugins.module_utils import _image_data
+    real_new = hashlib.new
+    monkeypatch.setattr(_image_data.hashlib, "new", lambda name: hashed.append(name) or real_new(name))
+    second = HashingModule.run_in_controller("hashing", {"files": [str(image)], "cache": str(cache)})
+    assert second["digests"] == first["digests"]
+    assert hashed == []  # the second item found the first item's digest in the file
+    assert len(replaced) == 1  # and, with nothing new, did not write it again
