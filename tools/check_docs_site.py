@@ -85,7 +85,9 @@ def guides():
 
 
 def text_of(dom):
-    return re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', dom)).replace('&amp;', '&').replace('&#39;', "'")
+    # Sphinx writes typographic apostrophes (smartquotes); the titles in the sources have plain ones.
+    text = re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', dom))
+    return text.replace('&amp;', '&').replace('&#39;', "'").replace('\u2019', "'").replace('&#8217;', "'")
 
 
 def main():
