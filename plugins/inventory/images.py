@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: images
 short_description: Images of one or more OpenStack Image services (Glance) as an inventory
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Makes one inventory host per image of one or more clouds, for jobs that group, template over or
     report on whole image catalogues. The hosts are images, not machines to connect to.
@@ -126,10 +126,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+---
 # demo.glance_images.yml: every image of two clouds
 plugin: imagecat.glance.images
 clouds: [demo, alt]
 
+---
 # prod.glance_images.yml: active images only, host names qualified by cloud, extra groups
 plugin: imagecat.glance.images
 clouds: [region-a, region-b]
@@ -159,6 +161,7 @@ compose:
 groups:
   stale: glance_created_at < '2025-01-01'
 
+---
 # cached.glance_images.yml: listing kept for an hour in JSON files; one unreachable cloud only warns
 plugin: imagecat.glance.images
 clouds: [demo, alt, lab]

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: image
 short_description: Images of the OpenStack Image service (Glance) as facts
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Returns the images named by the terms (names or ids), or, with no term, every image that matches
     O(filters) and O(properties), in Glance's own field shape (custom properties at the top level).

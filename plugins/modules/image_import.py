@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: image_import
 short_description: Import image data with Glance's interoperable import (web-download, glance-direct, copy-image, glance-download)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Fills an image with data through Glance's import workflow, so the data need not pass through
     the host that runs Ansible (O(method=web-download), O(method=glance-download), O(method=copy-image)),
