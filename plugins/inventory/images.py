@@ -151,6 +151,7 @@ keyed_groups:
   - key: glance_owner
     prefix: project
 
+---
 # large.glance_images.yml: only four host variables per image; compose and groups still see every field
 plugin: imagecat.glance.images
 clouds: [region-a, region-b]
