@@ -268,29 +268,9 @@ def named_image_id(scope, name, attempt=0):
     return str(uuid.uuid5(NAMED_ID_NAMESPACE, json.dumps([scope or "", name, attempt])))
 
 
-def create_named_image(client, body, scope):
-    """Create the image ``body`` describes (without an id) under an id derived from its name.
-
-    Two runs that create the same name at the same moment send the same id: the second
-    POST meets 409 and reads back the image of the first, so they make one image. An id
-    whose image was deleted (Glance never reuses ids) or renamed is skipped for the next
-    attempt. Returns (image, made_here): made_here is False when another run made it.
-    """
-    for attempt in range(NAMED_ID_ATTEMPTS):
-        image_id = named_image_id(scope, body["name"], attempt)
-        try:
-            # Retried like create_image: a replay that meets our own first try reads it back below.
-            created = client.request("POST", "/v2/images", json_body=dict(body, id=image_id), expected=(201,),
-                                     retry=True)
-            return created.json(), True
-        except GlanceError as error:
-            if error.status != 409:
-                raise
-        existing = get_image(client, image_id)
-        if existing is not None and existing.get("name") == body["name"]:
-            return existing, False
-    # Many deleted or renamed images of this name: an id of its own, made retry-safe by create_image.
-    return create_image(client, dict(body, id=str(uuid.uuid4()))), True
+def named_image_ids(scope, name, attempts=NAMED_ID_ATTEMPTS):
+    """Every id a new image of that name tries in turn (ids of deleted images are skipped)."""
+    return [named_image_id(scope, name, attempt) for attempt in range(attempts)]
 
 
 def update_image(client, image_id, ops):
