@@ -15,6 +15,7 @@ import json
 import os.path
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
     DIGEST_ALGORITHMS,
@@ -30,6 +31,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
 from ansible_collections.imagecat.glance.plugins.module_utils._file_roots import resolve_catalogue_file
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._members import plan_members, predicted_members
+from ansible_collections.imagecat.glance.plugins.module_utils._publish import STAGED_FOR, staged_body
 from ansible_collections.imagecat.glance.plugins.module_utils._upstream import validate_upstream
 
 # Properties the catalogue writes on every image it manages.
@@ -141,6 +143,9 @@ def _import_source(value, where):
         if not value.get("uri"):
             raise InputError("%s: import.uri is needed with method web-download." % where)
         source["uri"] = str(value["uri"])
+        if urlsplit(source["uri"]).scheme not in ("http", "https"):
+            raise InputError("%s: uri '%s' is not an http or https URL; web-download fetches only those (a local "
+                             "file is given with filename)." % (where, source["uri"]))
     else:
         for key in ("remote_region", "remote_image_id"):
             if not value.get(key):
@@ -290,6 +295,13 @@ def validate_catalogue(images, keep_versions=None, managed_tag="imagecat-managed
                              % (_where(index, value), entry["name"], names[entry["name"]]))
         names[entry["name"]] = index
         entries.append(entry)
+    for entry in entries:
+        for version in entry["versions"]:
+            rotated = versioned_name(entry["name"], version["version"])
+            if rotated in names:
+                raise InputError("images[%d] (%s): the name '%s' is what version %s of this entry is renamed to once "
+                                 "it is no longer the newest, and images[%d] is named so too; rename one of them."
+                                 % (entry["index"], entry["name"], rotated, version["version"], names[rotated]))
     return entries
 
 
@@ -446,13 +458,16 @@ def _wanted_members(wanted, resolved):
     return [resolved.get(m, m) for m in wanted["members"]] if wanted["members"] is not None else None
 
 
-def plan_image(wanted, image, digest, members=None, resolved_members=None, scope=None, managed_tag=None):
+def plan_image(wanted, image, digest, members=None, resolved_members=None, scope=None, managed_tag=None,
+               held_names=()):
     """Steps for one desired image. ``image`` is Glance's (or None); ``members`` its current members
-    (when the entry declares members). Returns a step dict: actions, ops, data, after, members."""
+    (when the entry declares members); ``held_names``: names other images hold now, so that a new
+    image taking one is staged. Returns a step dict: actions, ops, data, after, members, and
+    ``publish`` ((name, hidden) a staged image takes once every other step is done)."""
     resolved_members = resolved_members or {}
     step = {"key": (wanted["entry"], wanted["version"]), "wanted": wanted, "image": image, "actions": [],
             "ops": [], "create": False, "recreate": False, "data": None, "protect": False, "reactivate": False,
-            "add_members": [], "remove_members": [], "wait": False}
+            "add_members": [], "remove_members": [], "wait": False, "publish": None}
     want_members = _wanted_members(wanted, resolved_members)
     if image is not None and image.get("status") == "queued" and wanted["source"]["kind"] == "file" and (
             image.get("size") or image.get("checksum")):
@@ -481,6 +496,10 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         body = create_body(image_id, wanted["name"], fields, wanted["properties"], tags)
         after = predicted_new_image(body, has_data=True)
         after["protected"] = bool(wanted["protected"])
+        if wanted["name"] in held_names:
+            # Another image holds the name until this one has verified data: staged, published last.
+            body = staged_body(body, wanted["name"], wanted["version"])
+            step["publish"] = (wanted["name"], fields.get("os_hidden", False))
         step["body"] = body
         step["after"] = after
         step["after_members"] = predicted_members([], step["add_members"], []) if want_members is not None else None
@@ -512,6 +531,11 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
     ops = build_patch(image, name=wanted["name"], fields=fields, properties=wanted["properties"],
                       purge_properties=False, tags=tags)
     step["ops"] = ops
+    if STAGED_FOR in image:
+        # Staged by an interrupted run: it takes its name last, like a new staged image.
+        step["publish"] = (wanted["name"], fields.get("os_hidden", False))
+        step["ops"] = [op for op in ops if op["path"] not in ("/name", "/os_hidden")]
+        ops = ops + [{"op": "remove", "path": "/" + STAGED_FOR}]
     for kind, reason in _classify(ops, wanted):
         step["actions"].append(_action(kind, wanted["name"], image["id"], wanted, reason,
                                        changes=[op["path"][1:] for op in ops]))
@@ -599,8 +623,9 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
         return item[1]["index"], not item[1]["newest"], item[0][1]
 
     members = members or {}
+    held_names = {image.get("name") for image in listed}
     steps = [plan_image(wanted, by_key.get(key), digest, members.get((by_key.get(key) or {}).get("id")),
-                        resolved_members, scope, managed_tag)
+                        resolved_members, scope, managed_tag, held_names)
              for key, wanted in sorted(desired.items(), key=order)]
     retired = [plan_retired(image, entries_by_name, prune) for key, image in sorted(by_key.items())
                if key not in desired]

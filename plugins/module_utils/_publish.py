@@ -170,7 +170,7 @@ class Publisher:
         return sorted(found.values(), key=lambda i: (i.get("created_at") or "", i["id"]))
 
     # ---- data -----------------------------------------------------------------------------------
-    def put_data(self, image, source, checksum=None, made_here=True, wait=True):
+    def put_data(self, image, source, checksum=None, made_here=True, wait=True, where=None):
         """Fill ``image`` from ``source`` and verify it; a failure deletes the image when this run made it.
 
         ``source``: {"kind": "file", "filename", "store"} (upload), {"kind": "stage", "filename", and
@@ -194,7 +194,7 @@ class Publisher:
                 if not wait:
                     return get_image(self.client, image["id"]) or image
                 image = wait_for_import(self.client, image["id"], self.timeout, stores=source.get("stores"))
-            self.verify(image, sent, checksum, fetch=source["kind"] != "file")
+            self.verify(image, sent, checksum, fetch=source["kind"] != "file", where=where)
         except GlanceError as error:
             if made_here:
                 self.discard(image, error)
@@ -285,6 +285,8 @@ class Publisher:
         delay = 0.5
         while True:
             try:
+                if image.get("protected"):
+                    update_image(self.client, image["id"], [{"op": "replace", "path": "/protected", "value": False}])
                 delete_image(self.client, image["id"])
                 return True
             except GlanceError as failure:
