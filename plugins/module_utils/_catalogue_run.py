@@ -122,7 +122,8 @@ class CatalogueRun:
         members = self.read_members(listed)
         self.steps, self.retired, self.clashes = plan_catalogue(
             self.entries, listed, self.managed_tag, self.prune, self.digest, members, resolved, self.scope)
-        self.validate_before_write()
+        if self.changed:
+            self.validate_before_write()
         for image in self.clashes:
             self.warnings.append("image %s (%s) uses a name of the catalogue but is not managed by it (no %s tag "
                                  "or no catalogue properties); left alone."
@@ -135,7 +136,7 @@ class CatalogueRun:
     def validate_before_write(self):
         """The one place where the plan's writes are checked against the cloud and the files, before the
         first write: every entry's formats against the cloud's schema, and the header of every file
-        the plan uploads against its entry's disk_format."""
+        the plan uploads against its entry's disk_format. (A plan without writes needs none of it.)"""
         creating = {step["wanted"]["entry"] for step in self.steps if step["create"]}
         for entry in self.entries:
             for field in ("disk_format", "container_format"):
