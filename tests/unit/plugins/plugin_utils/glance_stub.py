@@ -89,6 +89,10 @@ class StubGlance:
             return Response(404, {"message": "No image found with ID %s" % wanted})
         if method == "GET" and path == "/v2/images":
             return self._list(params or [])
+        if method == "GET" and path == "/v2/schemas/image":
+            return Response(200, {"properties": {
+                "disk_format": {"enum": [None, "raw", "qcow2", "vmdk", "iso"]},
+                "container_format": {"enum": [None, "bare", "ovf"]}}})
         return Response(405, {"message": "not in the stub"})
 
     def _list(self, params):
