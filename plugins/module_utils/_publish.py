@@ -264,6 +264,16 @@ class Publisher:
     def publish(self, image, name, hidden=False, extra_ops=()):
         """A verified image takes ``name`` (and ``hidden``); its staging marker goes."""
         ops = publish_ops(image, name, hidden) + list(extra_ops)
+        if not ops:
+            return image
+        try:
+            return update_image(self.client, image["id"], ops)
+        except GlanceError as error:
+            if error.status != 409:
+                raise
+        # A concurrent run of the same task published it a moment earlier: what is left to do.
+        image = get_image(self.client, image["id"])
+        ops = publish_ops(image, name, hidden) + [op for op in extra_ops if image.get(op["path"][1:]) != op["value"]]
         return update_image(self.client, image["id"], ops) if ops else image
 
     def retire(self, image):

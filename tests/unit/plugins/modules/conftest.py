@@ -34,6 +34,3 @@ def glance(monkeypatch):
     monkeypatch.setattr(_module, "connect", lambda adapter: Connection(stub.client()))
     return stub
 
-
-def writes(stub):
-    return [request for request in stub.requests if request[0] != "GET"]

@@ -72,6 +72,9 @@ class StubGlance:
     def client(self):
         return GlanceClient(self.session(), ENDPOINT, retries=0)
 
+    def writes(self):
+        return [r for r in self.requests if r[0] != "GET"]
+
     def list_requests(self):
         return [r for r in self.requests if r[1] == "/v2/images"]
 

@@ -3,7 +3,6 @@
 import pytest
 
 from ansible_collections.imagecat.glance.plugins.modules.image import ImageModule
-from conftest import writes
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def test_bad_input_fails_before_any_write(glance, files, args, says):
     result = run(args)
     assert result["failed"] is True
     assert says in result["msg"]
-    assert writes(glance) == []
+    assert glance.writes() == []
 
 
 def test_check_mode_predicts_the_create_without_writes(glance, files):
@@ -43,4 +42,4 @@ def test_check_mode_predicts_the_create_without_writes(glance, files):
     assert result["changed"] is True
     assert result["image"]["status"] == "active"
     assert result["image"]["name"] == "x"
-    assert writes(glance) == []
+    assert glance.writes() == []

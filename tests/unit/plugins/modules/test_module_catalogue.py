@@ -3,7 +3,6 @@
 import pytest
 
 from ansible_collections.imagecat.glance.plugins.modules.catalogue import CatalogueModule
-from conftest import writes
 
 
 def run(images, **kwargs):
@@ -36,7 +35,7 @@ def test_a_file_whose_header_disagrees_is_refused_before_any_write(glance, tmp_p
     assert result["failed"] is True
     assert "images[0] (x) version 1: the header of %s says disk format raw, but disk_format is qcow2" % raw \
         in result["msg"]
-    assert writes(glance) == []
+    assert glance.writes() == []
 
 
 def test_an_unchanged_plan_reads_only(glance):
