@@ -28,10 +28,10 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     validate_properties,
     validate_tags,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._file_roots import resolve_catalogue_file
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._members import plan_members, predicted_members
-from ansible_collections.imagecat.glance.plugins.module_utils._publish import STAGED_FOR, staged_body
+from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, DEFAULT_HASH, STAGED_FOR, staged_body
 from ansible_collections.imagecat.glance.plugins.module_utils._upstream import validate_upstream
 
 # Properties the catalogue writes on every image it manages.
@@ -52,8 +52,6 @@ VISIBILITIES = ("public", "private", "shared", "community")
 VERSION_ORDERS = ("listed", "natural")
 PRUNE_POLICIES = ("none", "hide", "deactivate", "delete")
 MAX_NAME_LENGTH = 255
-# Statuses in which another upload or import is at work on the image.
-BUSY = ("saving", "uploading", "importing")
 NAMESPACE = uuid.UUID("5b0c3f5e-63a4-4d0e-9d57-3a1f3c6b9e21")
 
 
@@ -423,7 +421,7 @@ def _check_content(wanted, image, digest):
     where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
     source = wanted["source"]
     if source["kind"] == "file":
-        algorithm = image.get("os_hash_algo") or "sha512"
+        algorithm = image.get("os_hash_algo") or DEFAULT_HASH
         stored = image.get("os_hash_value")
         if stored and algorithm in DIGEST_ALGORITHMS:
             local = digest(source["filename"], algorithm)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
-    BUSY,
     PROP_ENTRY,
     PROP_VERSION,
     catalogue_image_id,
@@ -38,7 +37,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     wait_for_image,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
-from ansible_collections.imagecat.glance.plugins.module_utils._publish import Publisher
+from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, Publisher
 
 # Ids tried for one version when earlier ones belonged to images that were deleted.
 MAX_ID_ATTEMPTS = 50

@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - reported through missing_requir
     FORMAT_INSPECTOR_ERROR = exc
 
 from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 
 
 def detected_format(filename, chunk_size=65536):

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 
 CHUNK_SIZE = 1024 * 1024
 CACHE_ENTRIES = 2000

@@ -16,7 +16,8 @@ import uuid
 from datetime import datetime
 from urllib.parse import quote
 
-from ansible_collections.imagecat.glance.plugins.module_utils._glance import JSON_PATCH_TYPE, GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import GlanceError, InputError  # noqa: F401
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import JSON_PATCH_TYPE
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -61,10 +62,6 @@ FILTERS_ARGSPEC = dict(
 
 # Query keys that are not image properties, so a custom property filter must not use them.
 RESERVED_QUERY_KEYS = frozenset(FILTERS_ARGSPEC) | {"limit", "marker", "changes-since"}
-
-
-class InputError(GlanceError):
-    """Bad user input, found before any request is sent."""
 
 
 def is_uuid(value):

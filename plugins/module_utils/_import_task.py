@@ -52,7 +52,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
     wait_for_import,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
-from ansible_collections.imagecat.glance.plugins.module_utils._publish import Publisher
+from ansible_collections.imagecat.glance.plugins.module_utils._publish import DEFAULT_HASH, Publisher
 
 # The options that carry the data of each method; the first ones are required.
 METHOD_OPTIONS = {
@@ -263,7 +263,7 @@ class ImportTask(GlanceModule):
                 self.warn(message)
         expected = None
         if p["method"] == "glance-direct":
-            algo = image.get("os_hash_algo") or "sha512"
+            algo = image.get("os_hash_algo") or DEFAULT_HASH
             expected = (algo, file_digests(p["filename"], [algo])[algo], "the file %s" % p["filename"])
         elif p["method"] == "glance-download" and self.remote.get("os_hash_algo") == image.get("os_hash_algo"):
             expected = (image.get("os_hash_algo"), self.remote.get("os_hash_value"),
@@ -345,8 +345,8 @@ class ImportTask(GlanceModule):
         image["status"] = "active"
         if self.targets:
             image["stores"] = ",".join(sorted(set(image_stores(image)) | set(self.targets)))
-        if self.checksum and self.checksum[0] == "sha512":
-            image.update(os_hash_algo="sha512", os_hash_value=self.checksum[1])
+        if self.checksum and self.checksum[0] == DEFAULT_HASH:
+            image.update(os_hash_algo=DEFAULT_HASH, os_hash_value=self.checksum[1])
         return image
 
     def finish(self, changed, before, image):

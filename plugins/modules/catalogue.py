@@ -222,7 +222,7 @@ api_requests:
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import PRUNE_POLICIES, validate_catalogue
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import CatalogueRun
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import (
     VALIDATE_PROPERTIES_ARGSPEC,
     check_catalogue_properties,
