@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import GlanceError, InputError  # noqa: F401
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import JSON_PATCH_TYPE
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import IMAGE_POLL, poll
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -210,7 +211,6 @@ def find_images(client, image=None, query=None, page_size=DEFAULT_PAGE_SIZE):
 
 # The image schema is the same for every call in a process (it depends on the cloud's config).
 _SCHEMA_CACHE = {}
-POLL_CAP = 5.0
 
 
 def image_schema(client):
@@ -305,23 +305,19 @@ def wait_for_upload(client, image_id, timeout):
 
 
 def wait_for_image(client, image_id, done, timeout, sleep=time.sleep, clock=time.monotonic):
-    """Poll until ``done(image)`` is true, with capped backoff; returns the image.
+    """Poll until ``done(image)`` is true, along the IMAGE_POLL curve; returns the image.
 
     Raises GlanceError when the image disappears or the timeout passes.
     """
-    deadline = clock() + timeout
-    delay = 0.2
-    while True:
+    def fetch():
         image = get_image(client, image_id)
         if image is None:
             raise GlanceError("image %s disappeared while waiting for it" % image_id)
-        if done(image):
-            return image
-        if clock() + delay > deadline:
-            raise GlanceError("image %s is still %s after %s s (option timeout)"
-                              % (image_id, image.get("status"), timeout))
-        sleep(delay)
-        delay = min(POLL_CAP, delay * 2)
+        return image
+
+    def timed_out(image):
+        return GlanceError("image %s is still %s after %s s (option timeout)" % (image_id, image.get("status"), timeout))
+    return poll(fetch, done, timeout, IMAGE_POLL, timed_out, sleep=sleep, clock=clock)
 
 
 def find_one_image(client, image, option="image", shared_with_caller=False):

@@ -18,11 +18,10 @@ from ansible.module_utils.urls import open_url
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError, get_image
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import IMPORT_POLL, poll
 
 IMPORT_METHODS = ("glance-direct", "web-download", "copy-image", "glance-download")
 SERVICE_INTERFACES = ("public", "internal", "admin")
-POLL_START = 0.2
-POLL_CAP = 2.0  # a GET every 2 s at most: a finished import is noticed within about 1 s on average
 DOWNLOAD_CHUNK = 1 << 20
 # Markers of the 409 Glance answers when another import holds the image's lock.
 IN_PROGRESS_MARKERS = ("still in progress", "has active task")
@@ -199,21 +198,18 @@ def wait_for_import(client, image_id, timeout, stores=None, sleep=time.sleep, cl
     message (GET /v2/images/{id}/tasks) when the import failed: the image has no data,
     the task failed, or every one of ``stores`` failed.
     """
-    deadline = clock() + timeout
-    delay = POLL_START
-    while True:
+    def fetch():
         image = get_image(client, image_id)
         if image is None:
             raise GlanceError("image %s disappeared while its import was running" % image_id)
-        if not import_running(image):
-            break
-        if clock() + delay > deadline:
-            raise GlanceError("the import into image %s is still running after %s s (option timeout; status %s, "
-                              "stores to go: %s); a later run waits for it."
-                              % (image_id, timeout, image.get("status"),
-                                 image.get("os_glance_importing_to_stores") or "none"))
-        sleep(delay)
-        delay = min(POLL_CAP, delay * 2)
+        return image
+
+    def timed_out(image):
+        return GlanceError("the import into image %s is still running after %s s (option timeout; status %s, "
+                           "stores to go: %s); a later run waits for it."
+                           % (image_id, timeout, image.get("status"),
+                              image.get("os_glance_importing_to_stores") or "none"))
+    image = poll(fetch, lambda i: not import_running(i), timeout, IMPORT_POLL, timed_out, sleep=sleep, clock=clock)
 
     failed = failed_stores(image)
     task = newest_task(client, image_id)

@@ -19,7 +19,6 @@ image (its id is deterministic, and it carries the marker).
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
@@ -40,6 +39,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
     stored_digest,
     wait_for_import,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import DELETE_RETRY, retry
 
 DEFAULT_HASH = "sha512"
 # Statuses in which an upload or import is at work on the image; they end by themselves.
@@ -291,21 +291,18 @@ class Publisher:
         When the delete fails, the image stays (a staged one hidden under its staging name) and a
         warning says so; the next run adopts or removes it.
         """
-        deadline = time.monotonic() + DISCARD_SECONDS
-        delay = 0.5
-        while True:
-            try:
-                if image.get("protected"):
-                    update_image(self.client, image["id"], [{"op": "replace", "path": "/protected", "value": False}])
-                delete_image(self.client, image["id"])
-                return True
-            except GlanceError as failure:
-                if failure.status is not None or time.monotonic() + delay > deadline:
-                    self.warn("could not delete the incomplete image %s (%s): %s; it stays%s, and the next run "
-                              "adopts or removes it." % (image["id"], image.get("name"), failure,
-                                                         " hidden under its staging name" if STAGED_FOR in image
-                                                         else ""))
-                    return False
-            time.sleep(delay)
-            delay = min(4.0, delay * 2)
+        def delete():
+            if image.get("protected"):
+                update_image(self.client, image["id"], [{"op": "replace", "path": "/protected", "value": False}])
+            delete_image(self.client, image["id"])
+        try:
+            # Retried only while Glance does not answer at all (status None).
+            retry(delete, lambda error: isinstance(error, GlanceError) and error.status is None, DISCARD_SECONDS,
+                  DELETE_RETRY)
+            return True
+        except GlanceError as failure:
+            self.warn("could not delete the incomplete image %s (%s): %s; it stays%s, and the next run "
+                      "adopts or removes it." % (image["id"], image.get("name"), failure,
+                                                 " hidden under its staging name" if STAGED_FOR in image else ""))
+            return False
 
