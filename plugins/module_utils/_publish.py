@@ -205,13 +205,15 @@ class Publisher:
         return sorted({DEFAULT_HASH, image.get("os_hash_algo") or DEFAULT_HASH} | ({checksum[0]} if checksum else set()))
 
     def _upload(self, image, source, checksum):
-        """The digests of what was sent; None when another run's upload into the image came first (409)."""
+        """The digests of what was sent; None when another run's upload into the image came first."""
         try:
             return send_file(source["filename"], self.algorithms(image, checksum),
                              lambda reader: upload_data(self.client, image["id"], reader, source.get("store")),
                              self.cache)
         except GlanceError as error:
-            if error.status != 409:
+            # 409: another upload is at work; 410: Glance took two uploads at once and another one
+            # finished first (a deleted image shows as such in the wait).
+            if error.status not in (409, 410):
                 raise
         return None
 
