@@ -309,15 +309,20 @@ def wait_for_image(client, image_id, done, timeout, sleep=time.sleep, clock=time
 
     Raises GlanceError when the image disappears or the timeout passes.
     """
+    def timed_out(image):
+        return GlanceError("image %s is still %s after %s s (option timeout)" % (image_id, image.get("status"), timeout))
+    return poll(image_fetcher(client, image_id, "waiting for it"), done, timeout, IMAGE_POLL, timed_out,
+                sleep=sleep, clock=clock)
+
+
+def image_fetcher(client, image_id, during):
+    """A callable that GETs the image, for ``poll``; an image gone meanwhile is an error."""
     def fetch():
         image = get_image(client, image_id)
         if image is None:
-            raise GlanceError("image %s disappeared while waiting for it" % image_id)
+            raise GlanceError("image %s disappeared while %s" % (image_id, during))
         return image
-
-    def timed_out(image):
-        return GlanceError("image %s is still %s after %s s (option timeout)" % (image_id, image.get("status"), timeout))
-    return poll(fetch, done, timeout, IMAGE_POLL, timed_out, sleep=sleep, clock=clock)
+    return fetch
 
 
 def find_one_image(client, image, option="image", shared_with_caller=False):

@@ -17,7 +17,7 @@ import urllib.error
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError, get_image
+from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError, get_image, image_fetcher
 from ansible_collections.imagecat.glance.plugins.module_utils._waits import IMPORT_POLL, poll
 
 IMPORT_METHODS = ("glance-direct", "web-download", "copy-image", "glance-download")
@@ -198,18 +198,13 @@ def wait_for_import(client, image_id, timeout, stores=None, sleep=time.sleep, cl
     message (GET /v2/images/{id}/tasks) when the import failed: the image has no data,
     the task failed, or every one of ``stores`` failed.
     """
-    def fetch():
-        image = get_image(client, image_id)
-        if image is None:
-            raise GlanceError("image %s disappeared while its import was running" % image_id)
-        return image
-
     def timed_out(image):
         return GlanceError("the import into image %s is still running after %s s (option timeout; status %s, "
                            "stores to go: %s); a later run waits for it."
                            % (image_id, timeout, image.get("status"),
                               image.get("os_glance_importing_to_stores") or "none"))
-    image = poll(fetch, lambda i: not import_running(i), timeout, IMPORT_POLL, timed_out, sleep=sleep, clock=clock)
+    image = poll(image_fetcher(client, image_id, "its import was running"), lambda i: not import_running(i), timeout,
+                 IMPORT_POLL, timed_out, sleep=sleep, clock=clock)
 
     failed = failed_stores(image)
     task = newest_task(client, image_id)
