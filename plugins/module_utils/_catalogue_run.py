@@ -128,15 +128,15 @@ class CatalogueRun:
                                  "or no catalogue properties); left alone."
                                  % (image.get("name"), image["id"], self.managed_tag))
         for step in self.retired:
-            if step["blocked"]:
+            if step.blocked:
                 self.warnings.append("image %s (%s) is protected, so prune did not delete it: %s."
-                                     % (step["image"].get("name"), step["image"]["id"], step["blocked"]["reason"]))
+                                     % (step.image.get("name"), step.image["id"], step.blocked["reason"]))
 
     def validate_before_write(self):
         """The one place where the plan's writes are checked against the cloud and the files, before the
         first write: every entry's formats against the cloud's schema, and the header of every file
         the plan uploads against its entry's disk_format. (A plan without writes needs none of it.)"""
-        creating = {step["wanted"]["entry"] for step in self.steps if step["create"]}
+        creating = {step.wanted["entry"] for step in self.steps if step.create}
         for entry in self.entries:
             for field in ("disk_format", "container_format"):
                 value = entry["fields"].get(field)
@@ -150,9 +150,9 @@ class CatalogueRun:
                     raise InputError("images[%d] (%s): %s '%s' is not one of this cloud's formats: %s."
                                      % (entry["index"], entry["name"], field, value, ", ".join(allowed)))
         for step in self.steps:
-            wanted = step["wanted"]
-            if step["data"] and step["data"]["kind"] == "file":
-                check_disk_format(step["data"]["filename"], wanted["fields"].get("disk_format"),
+            wanted = step.wanted
+            if step.data and step.data["kind"] == "file":
+                check_disk_format(step.data["filename"], wanted["fields"].get("disk_format"),
                                   wanted["fields"].get("container_format"), where="images[%d] (%s) version %s"
                                   % (wanted["index"], wanted["entry"], wanted["version"]))
 
@@ -163,18 +163,18 @@ class CatalogueRun:
     # ---- writing -----------------------------------------------------------------------------
     def apply(self):
         """Data first (new and empty images, in parallel), then metadata and sharing, then pruning."""
-        data_steps = [s for s in self.steps if s["actions"] and (s["create"] or s["data"])]
-        other_steps = [s for s in self.steps if s["actions"] and not (s["create"] or s["data"])]
-        waits = [s for s in self.steps if s["wait"] and not s["actions"]]
+        data_steps = [s for s in self.steps if s.actions and (s.create or s.data)]
+        other_steps = [s for s in self.steps if s.actions and not (s.create or s.data)]
+        waits = [s for s in self.steps if s.wait and not s.actions]
         self.run_all(self.apply_step, data_steps + waits)
         self.run_all(self.apply_step, other_steps)
-        self.run_all(self.apply_retired, [s for s in self.retired if s["actions"]])
+        self.run_all(self.apply_retired, [s for s in self.retired if s.actions])
         # Staged images take their names last, once the images that held them were renamed or pruned.
-        self.run_all(self.publish, [s for s in self.steps if s["publish"]])
+        self.run_all(self.publish, [s for s in self.steps if s.publish])
 
     def publish(self, step):
-        name, hidden = step["publish"]
-        step["result"] = self.publisher.publish(get_image(self.client, step["result"]["id"]), name, hidden)
+        name, hidden = step.publish
+        step.result = self.publisher.publish(get_image(self.client, step.result["id"]), name, hidden)
 
     def run_all(self, func, steps):
         if not steps:
@@ -189,38 +189,38 @@ class CatalogueRun:
             raise first
 
     def apply_step(self, step):
-        image = step["image"]
-        wanted = step["wanted"]
-        if step["recreate"]:
+        image = step.image
+        wanted = step.wanted
+        if step.recreate:
             delete_image(self.client, image["id"])
-        if step["create"]:
+        if step.create:
             image = self.create(step)
-        if step["wait"] or image.get("status") in BUSY:
+        if step.wait or image.get("status") in BUSY:
             image = self.wait_for_data(image)
-        if step["data"] and image.get("status") == "queued":
-            image = self.put_data(image, wanted, step.get("made_here", False))
-        if step["ops"]:
-            image = update_image(self.client, image["id"], step["ops"])
-        if step["protect"] and not image.get("protected"):
+        if step.data and image.get("status") == "queued":
+            image = self.put_data(image, wanted, step.made_here)
+        if step.ops:
+            image = update_image(self.client, image["id"], step.ops)
+        if step.protect and not image.get("protected"):
             image = update_image(self.client, image["id"], [{"op": "replace", "path": "/protected", "value": True}])
-        if step["reactivate"]:
+        if step.reactivate:
             set_active(self.client, image["id"], True)
             image = dict(image, status="active")
-        for member_id in step["remove_members"]:
+        for member_id in step.remove_members:
             remove_member(self.client, image["id"], member_id)
-        for member_id in step["add_members"]:
+        for member_id in step.add_members:
             add_member(self.client, image["id"], member_id)
-        step["result"] = image
+        step.result = image
 
     def create(self, step):
         """POST with the version's deterministic id; a 409 with our image: a concurrent run created it first."""
-        wanted = step["wanted"]
-        body = dict(step["body"])
+        wanted = step.wanted
+        body = dict(step.body)
         body.pop("id", None)
         marker = {PROP_ENTRY: wanted["entry"], PROP_VERSION: wanted["version"]}
         ids = [catalogue_image_id(self.scope, self.managed_tag, wanted["entry"], wanted["version"], attempt)
                for attempt in range(MAX_ID_ATTEMPTS)]
-        image, step["made_here"] = self.publisher.create(
+        image, step.made_here = self.publisher.create(
             body, ids, marker, siblings=lambda: self.publisher.list_marked(list(marker.items())))
         return image
 
@@ -232,31 +232,31 @@ class CatalogueRun:
         return self.publisher.put_data(image, wanted["source"], wanted["checksum"], made_here, where=where)
 
     def apply_retired(self, step):
-        image = step["image"]
-        if step["ops"]:
-            image = update_image(self.client, image["id"], step["ops"])
-        if step["deactivate"]:
+        image = step.image
+        if step.ops:
+            image = update_image(self.client, image["id"], step.ops)
+        if step.deactivate:
             set_active(self.client, image["id"], False)
             image = dict(image, status="deactivated")
-        if step["delete"]:
+        if step.delete:
             delete_image(self.client, image["id"])
             return
-        step["result"] = image
+        step.result = image
 
     # ---- reporting ---------------------------------------------------------------------------
     def images(self, predicted):
         """The managed images after the run (or as they would be), in catalogue order."""
         result = []
         for step in list(self.steps) + list(self.retired):
-            if step.get("after") is None:
+            if step.after is None:
                 continue
-            result.append(step["after"] if predicted else step.get("result") or step["image"])
+            result.append(step.after if predicted else step.result or step.image)
         order = {entry["name"]: entry["index"] for entry in self.entries}
         return sorted(result, key=lambda i: (order.get(i.get(PROP_ENTRY), len(order)), i.get(PROP_ENTRY) or "",
                                              i.get("os_hidden", False), i.get("name") or ""))
 
     def diffs(self):
-        return [image_diff(step) for step in list(self.steps) + list(self.retired) if step["actions"]]
+        return [image_diff(step) for step in list(self.steps) + list(self.retired) if step.actions]
 
     def report(self, predicted):
         counts = dict((method, 0) for method in COUNTED_METHODS)
@@ -264,9 +264,9 @@ class CatalogueRun:
             counts[method] = count - self.counts_before.get(method, 0)
         superseded = []
         for step in self.retired:
-            done = [a["action"] for a in step["actions"] if a["action"] in ("hide", "deactivate", "delete")]
-            superseded.append(dict(step["candidate"], pruned=done[0] if done else
-                                   ("blocked: protected" if step["blocked"] else "none")))
+            done = [a["action"] for a in step.actions if a["action"] in ("hide", "deactivate", "delete")]
+            superseded.append(dict(step.candidate, pruned=done[0] if done else
+                                   ("blocked: protected" if step.blocked else "none")))
         return dict(
             changed=self.changed,
             plan=plan_items(self.steps, self.retired),
