@@ -300,15 +300,20 @@ class ImportTask(GlanceModule):
                 # Glance refused the request: nothing was imported.
                 if error.status == 403 and p["method"] == "copy-image":
                     error.message += " (Glance allows copy-image to admins only by default.)"
+                if created:
+                    self.publisher.discard(image)
                 raise
-            after = get_image(self.client, image["id"]) or {}
             seen = ""
             if p["method"] == "web-download":
                 answer = probe_uri(p["uri"])
                 if not answer.startswith("HTTP 2"):
                     seen = " From the host that runs this task, %s answers %s." % (p["uri"], answer)
-            raise GlanceError("%s%s Image %s is %s; the next run of this task imports again."
-                              % (error.message, seen, image["id"], after.get("status", "gone")))
+            if created and self.publisher.discard(image):
+                left = "the image, which this run created, was deleted"
+            else:
+                left = "image %s is %s" % (image["id"], (get_image(self.client, image["id"]) or {}).get("status", "gone"))
+            raise GlanceError("%s%s %s; the next run of this task imports again."
+                              % (error.message, seen, left[0].upper() + left[1:]))
         self.report_stores(image)
         try:
             self.publisher.verify(image, sent, self.checksum, fetch=True)
