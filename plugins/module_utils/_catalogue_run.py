@@ -36,6 +36,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     update_image,
     wait_for_image,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import check_store_ids, list_stores
 from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, Publisher
 
@@ -149,12 +150,16 @@ class CatalogueRun:
                 if allowed and value not in allowed:
                     raise InputError("images[%d] (%s): %s '%s' is not one of this cloud's formats: %s."
                                      % (entry["index"], entry["name"], field, value, ", ".join(allowed)))
+        stores = None
         for step in self.steps:
             wanted = step.wanted
+            where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
             if step.data and step.data["kind"] == "file":
                 check_disk_format(step.data["filename"], wanted["fields"].get("disk_format"),
-                                  wanted["fields"].get("container_format"), where="images[%d] (%s) version %s"
-                                  % (wanted["index"], wanted["entry"], wanted["version"]))
+                                  wanted["fields"].get("container_format"), where=where)
+            elif step.data and step.data.get("stores"):
+                stores = list_stores(self.client) if stores is None else stores
+                check_store_ids(stores, step.data["stores"], where + ": import.stores")
 
     @property
     def changed(self):

@@ -35,6 +35,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     update_image,
     wait_for_image,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import check_store_ids, list_stores
 from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import check_image_properties
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import (
@@ -89,6 +90,8 @@ class ImageTask(GlanceModule):
                     raise InputError("%s is needed to upload filename to a new image." % field)
             check_disk_format(p["filename"], formats["disk_format"], formats["container_format"])
             self.check_expected_checksum()
+            if p["store"]:
+                check_store_ids(list_stores(self.client), [p["store"]], "store")
 
     # ---- absent ----------------------------------------------------------------------------
     def ensure_absent(self, current):

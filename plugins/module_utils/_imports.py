@@ -62,6 +62,25 @@ def writable_store_ids(stores):
     return [store["id"] for store in stores if not store["read_only"]]
 
 
+def check_store_ids(stores, requested, option="stores"):
+    """Refuse, before any write, store ids (``requested``) the cloud (``stores``) lacks or cannot write."""
+    if not requested:
+        return
+    if not stores:
+        raise InputError("%s: this cloud has a single store, so there are no stores to choose; remove %s."
+                         % (option, option))
+    known = [store["id"] for store in stores]
+    unknown = [store for store in requested if store not in known]
+    if unknown:
+        raise InputError("%s: this cloud has no store %s; its stores: %s."
+                         % (option, ", ".join("'%s'" % store for store in unknown), ", ".join(known)))
+    read_only = [store["id"] for store in stores if store["read_only"] and store["id"] in requested]
+    if read_only:
+        raise InputError("%s: %s %s read-only; writable stores: %s."
+                         % (option, ", ".join(read_only), "is" if len(read_only) == 1 else "are",
+                            ", ".join(writable_store_ids(stores))))
+
+
 def check_import_request(method, enabled, stores, requested=None, all_stores=False,
                          all_stores_must_succeed=True):
     """Refuse, before any write, a method or stores the cloud does not have.
@@ -72,24 +91,15 @@ def check_import_request(method, enabled, stores, requested=None, all_stores=Fal
     if method not in enabled:
         raise InputError("method: this cloud does not enable the import method '%s'; enabled methods: %s."
                          % (method, ", ".join(enabled) or "none (import is off)"))
-    known = [store["id"] for store in stores]
+    check_store_ids(stores, requested)
     if not stores:
-        if requested or all_stores:
-            raise InputError("%s: this cloud has a single store, so there are no stores to choose; remove %s."
-                             % ("stores" if requested else "all_stores", "stores" if requested else "all_stores"))
+        if all_stores:
+            raise InputError("all_stores: this cloud has a single store, so there are no stores to choose; "
+                             "remove all_stores.")
         if not all_stores_must_succeed:
             raise InputError("all_stores_must_succeed: false needs a multi-store cloud; this cloud has a single "
                              "store. Remove the option.")
         return None
-    unknown = [store for store in requested or [] if store not in known]
-    if unknown:
-        raise InputError("stores: this cloud has no store %s; its stores: %s."
-                         % (", ".join("'%s'" % store for store in unknown), ", ".join(known)))
-    read_only = [store["id"] for store in stores if store["read_only"] and store["id"] in (requested or [])]
-    if read_only:
-        raise InputError("stores: %s %s read-only; writable stores: %s."
-                         % (", ".join(read_only), "is" if len(read_only) == 1 else "are",
-                            ", ".join(writable_store_ids(stores))))
     if all_stores:
         return writable_store_ids(stores)
     if requested:
