@@ -25,6 +25,8 @@ description:
     again."
   - Every entry is validated before anything is sent; an error names the entry (C(images[3] (ubuntu))), the
     version and the key.
+requirements:
+  - oslo.utils >= 10.0 (its image format inspector, when a local file is uploaded)
 author:
   - imagecat.glance maintainers (@imagecat)
 options:

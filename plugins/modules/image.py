@@ -18,6 +18,8 @@ description:
   - Idempotent. A second run with the same options reports C(changed=false) and sends no write request.
     Property values are compared as the strings Glance stores (V(3), V("3") are the same).
   - Options that are not set are never changed.
+requirements:
+  - oslo.utils >= 10.0 (its image format inspector, when a local file is uploaded)
 author:
   - imagecat.glance maintainers (@imagecat)
 options:

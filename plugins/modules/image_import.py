@@ -24,6 +24,8 @@ description:
     instead of starting another.
   - Failures are reported with the stores that failed (C(os_glance_failed_import)) and the message of the
     image's import task. An import that fails leaves the image C(queued), so the next run imports again.
+requirements:
+  - oslo.utils >= 10.0 (its image format inspector, when a local file is uploaded)
 author:
   - imagecat.glance maintainers (@imagecat)
 options:
