@@ -112,7 +112,9 @@ class ImageTask(GlanceModule):
         if current is not None and current.get("status") in BUSY:
             current = self.settle(current)
         if current is not None and failed_upload_traces(current) and p["filename"]:
-            # It cannot take data again (Glance answers 500 "Duplicate"): this run makes the image afresh.
+            # It cannot take data again (Glance answers 500 "Duplicate"): this run makes the image afresh,
+            # once what it will upload has passed the checks.
+            self.validate_before_write(self.meta.desired(self.client, current), base=current)
             if not self.check_mode:
                 delete_image(self.client, current["id"])
             current = None
