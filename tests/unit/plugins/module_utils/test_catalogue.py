@@ -167,6 +167,28 @@ def test_a_new_version_rotates_the_old_one():
         ("create", "ubuntu"), ("upload", "ubuntu"), ("rename", "ubuntu (1)"), ("hide", "ubuntu (1)")]
     old = steps[1]
     assert sorted(op["path"] for op in old.ops) == ["/name", "/os_hidden"]
+    # The new version takes a name the old one holds: staged, and published after the rename.
+    new = steps[0]
+    assert new.body["name"] == "ubuntu (imagecat staging 2)" and new.body["os_hidden"] is True
+    assert new.body["imagecat_staged_for"] == "ubuntu"
+    assert new.publish == ("ubuntu", False)
+    assert new.after["name"] == "ubuntu" and "imagecat_staged_for" not in new.after
+
+
+def test_a_staged_leftover_is_adopted_and_published_last():
+    staged = dict(glance_image("ubuntu (imagecat staging 2)", "2", hidden=True), imagecat_staged_for="ubuntu")
+    steps, retired, clashes, items = plan([entry()], [glance_image("ubuntu", "1"), staged])
+    new = steps[0]
+    assert new.image == staged and not new.create
+    assert new.ops == []  # the marker goes with the publish PATCH
+    assert new.publish == ("ubuntu", False)
+    assert new.after["name"] == "ubuntu" and new.after["os_hidden"] is False
+    assert "imagecat_staged_for" not in new.after
+
+
+def test_a_first_version_under_a_free_name_is_not_staged():
+    steps, retired, clashes, items = plan([entry(versions=("1",))], [])
+    assert steps[0].publish is None and steps[0].body["name"] == "ubuntu"
 
 
 def test_prune_policies_for_a_version_beyond_keep():
