@@ -12,23 +12,23 @@ write, with both formats named.
 
 from __future__ import annotations
 
-try:
-    from oslo_utils.imageutils import format_inspector
-    HAS_FORMAT_INSPECTOR = True
-    FORMAT_INSPECTOR_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported through missing_required_lib
-    format_inspector = None
-    HAS_FORMAT_INSPECTOR = False
-    FORMAT_INSPECTOR_ERROR = exc
-
 from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 
 
+def load_format_inspector():
+    """oslo.utils' inspector, imported when a file is first checked (a run that uploads nothing, the
+    common unchanged case, does not pay for the import)."""
+    try:
+        from oslo_utils.imageutils import format_inspector
+    except ImportError as exc:
+        raise MissingLibraryError("oslo.utils", exc)
+    return format_inspector
+
+
 def detected_format(filename, chunk_size=65536):
     """The format the file's header shows ('raw' when none matches), read as Glance reads it."""
-    if not HAS_FORMAT_INSPECTOR:
-        raise MissingLibraryError("oslo.utils", FORMAT_INSPECTOR_ERROR)
+    format_inspector = load_format_inspector()
     with open(filename, "rb") as handle:
         wrapper = format_inspector.InspectWrapper(handle)
         try:
@@ -51,7 +51,7 @@ def check_disk_format(filename, disk_format, container_format, where="filename")
     found = detected_format(filename)
     if found == disk_format:
         return
-    if found == "raw" and disk_format not in format_inspector.ALL_FORMATS:
+    if found == "raw" and disk_format not in load_format_inspector().ALL_FORMATS:
         return
     raise InputError("%s: the header of %s says disk format %s, but disk_format is %s; Glance would refuse the "
                      "data. Set disk_format to the file's format, or convert the file." % (
