@@ -521,8 +521,8 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         # Traces of a failed upload: Glance refuses more data for this image; a new one replaces it.
         step.recreate = True
         step.actions.append(_action("delete", image.get("name"), image["id"], wanted,
-                                       "a failed upload left the image unable to take data; a new image "
-                                       "replaces it"))
+                                    "a failed upload left the image unable to take data; a new image "
+                                    "replaces it"))
         image = None
     if image is None:
         image_id = catalogue_image_id(scope, managed_tag, wanted["entry"], wanted["version"])
@@ -531,13 +531,13 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         step.protect = bool(wanted["protected"])
         step.add_members = list(want_members or [])
         step.actions.append(_action("create", wanted["name"], image_id, wanted,
-                                       "version %s of entry %s is declared and has no image"
-                                       % (wanted["version"], wanted["entry"])))
+                                    "version %s of entry %s is declared and has no image"
+                                    % (wanted["version"], wanted["entry"])))
         kind, reason = _data_action(wanted)
         step.actions.append(_action(kind, wanted["name"], image_id, wanted, reason))
         if step.add_members:
             step.actions.append(_action("share", wanted["name"], image_id, wanted,
-                                           "members declared", add=step.add_members, remove=[]))
+                                        "members declared", add=step.add_members, remove=[]))
         fields = dict(wanted["fields"])
         tags = wanted["tags"] if wanted["tags"] is not None else [managed_tag]
         body = create_body(image_id, wanted["name"], fields, wanted["properties"], tags)
@@ -559,7 +559,7 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         step.data = wanted["source"]
         kind, reason = _data_action(wanted)
         step.actions.append(_action(kind, image.get("name"), image["id"], wanted, reason + " (the image has no "
-                                       "data yet)"))
+                                    "data yet)"))
     else:
         _check_content(wanted, image, digest)
 
@@ -585,11 +585,11 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         ops = ops + [{"op": "remove", "path": "/" + STAGED_FOR}]
     for kind, reason in _classify(ops, wanted):
         step.actions.append(_action(kind, wanted["name"], image["id"], wanted, reason,
-                                       changes=[op["path"][1:] for op in ops]))
+                                    changes=[op["path"][1:] for op in ops]))
     if image.get("status") == "deactivated":
         step.reactivate = True
         step.actions.append(_action("reactivate", wanted["name"], image["id"], wanted,
-                                       "version %s is kept, so it must be usable" % wanted["version"]))
+                                    "version %s is kept, so it must be usable" % wanted["version"]))
     after = apply_patch(image, ops)
     if step.reactivate:
         after["status"] = "active"
@@ -602,7 +602,7 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         step.members_before = sorted(m["member_id"] for m in current)
         if add or remove:
             step.actions.append(_action("share", wanted["name"], image["id"], wanted,
-                                           "members differ from the entry", add=add, remove=remove))
+                                        "members differ from the entry", add=add, remove=remove))
         step.after_members = predicted_members(current, add, remove)
     return step
 
@@ -631,7 +631,7 @@ def plan_retired(image, entries_by_name, prune, duplicate=False):
         # The plain name belongs to the newest version, whatever the prune policy.
         step.ops.append({"op": "replace", "path": "/name", "value": versioned_name(entry["name"], wanted["version"])})
         step.actions.append(_action("rename", step.ops[0]["value"], image["id"], wanted,
-                                       "the plain name %s belongs to the newest version" % entry["name"]))
+                                    "the plain name %s belongs to the newest version" % entry["name"]))
     if prune == "hide" and not image.get("os_hidden"):
         step.ops.append({"op": "replace", "path": "/os_hidden", "value": True})
         step.actions.append(_action("hide", image.get("name"), image["id"], wanted, reason))
@@ -641,7 +641,7 @@ def plan_retired(image, entries_by_name, prune, duplicate=False):
     elif prune == "delete":
         if image.get("protected"):
             step.blocked = dict(step.candidate, reason="protected: not deleted (%s); unprotect it to let "
-                                   "prune delete it" % reason)
+                                "prune delete it" % reason)
         else:
             step.delete = True
             step.ops = []

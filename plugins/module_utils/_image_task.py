@@ -293,7 +293,9 @@ class ImageTask(GlanceModule):
     def staged_replacement(self, body, ids, name):
         """The hidden replacement, created (or adopted after an interruption) and verified."""
         marker = {STAGED_FOR: name}
-        siblings = lambda: self.publisher.list_marked([(STAGED_FOR, name)])  # noqa: E731
+
+        def siblings():
+            return self.publisher.list_marked([(STAGED_FOR, name)])
         image, made_here = self.publisher.create(body, ids, marker, siblings)
         if failed_upload_traces(image):
             # An interrupted upload left it unable to take data: drop it, the next id takes over.

@@ -307,4 +307,3 @@ class Publisher:
                       "adopts or removes it." % (image["id"], image.get("name"), failure,
                                                  " hidden under its staging name" if STAGED_FOR in image else ""))
             return False
-

@@ -6,4 +6,3 @@ def test_tag_plans():
     assert plan_tags(["a", "b"], ["b", "c"], "present", purge=True) == (["c"], ["a"])
     assert plan_tags(["a", "b"], ["b", "c"], "absent", purge=False) == ([], ["b"])
     assert plan_tags([], [], "present", purge=True) == ([], [])
-

@@ -33,4 +33,3 @@ def glance(monkeypatch):
     stub = StubGlance([])
     monkeypatch.setattr(_module, "connect", lambda adapter: Connection(stub.client()))
     return stub
-
