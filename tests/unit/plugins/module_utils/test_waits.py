@@ -57,6 +57,7 @@ def test_retry_retries_only_what_it_is_told_to_and_gives_up_at_the_deadline():
     assert clock.slept == [0.5, 1.0]
     with pytest.raises(KeyError):
         retry(lambda: {}["x"], lambda e: isinstance(e, OSError), 30, DELETE_RETRY, clock.sleep, clock)
+
     def down():
         raise OSError("down")
     with pytest.raises(OSError):
