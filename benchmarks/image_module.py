@@ -262,7 +262,7 @@ def set_up_small_images(runner, books, bench_vars):
     return time.perf_counter() - start
 
 
-def part_loops(runner, books, bench_vars, runs):
+def part_loops(runner, books, bench_vars, runs, peer=True):
     """Rounds of (imagecat, peer, ping loop, one-task ping), so slow drift hits all alike."""
     count = bench_vars["count"]
     changed = {"imagecat": [], "peer": []}
@@ -272,10 +272,11 @@ def part_loops(runner, books, bench_vars, runs):
             raise SystemExit("imagecat.glance.image re-applied unchanged reported %s, not %d x ok (changed=false)"
                              % (dict(outcome), count))
         changed["imagecat"].append(outcome["changed"])
-        outcome = item_outcomes(runner.run("peer", books["peer"], bench_vars, venv=runner.peer))
-        if sum(outcome.values()) != count:
-            raise SystemExit("openstack.cloud.image: %s results for %d items" % (dict(outcome), count))
-        changed["peer"].append(outcome["changed"])
+        if peer:
+            outcome = item_outcomes(runner.run("peer", books["peer"], bench_vars, venv=runner.peer))
+            if sum(outcome.values()) != count:
+                raise SystemExit("openstack.cloud.image: %s results for %d items" % (dict(outcome), count))
+            changed["peer"].append(outcome["changed"])
         if sum(item_outcomes(runner.run("ping", books["ping"], bench_vars)).values()) != count:
             raise SystemExit("the ping loop did not report %d items" % count)
         runner.run("ping1", books["ping1"])
@@ -355,7 +356,8 @@ def timing(label, seconds, note):
 
 def report(runner, args, visible, setup_s, changed, curl_times, uploads, reruns, pings):
     count = args.images
-    imagecat, peer, ping, ping1 = (runner.median(k) for k in ("imagecat", "peer", "ping", "ping1"))
+    with_peer = bool(runner.times.get("peer"))
+    imagecat, ping, ping1 = (runner.median(k) for k in ("imagecat", "ping", "ping1"))
     print()
     print("imagecat.glance.image benchmark against the local cloud (%d other images visible to demo)" % visible)
     print()
@@ -368,18 +370,22 @@ def report(runner, args, visible, setup_s, changed, curl_times, uploads, reruns,
     rows = (("imagecat.glance.image", "imagecat", joined(changed["imagecat"], "%d")),
             ("openstack.cloud.image (peer venv)", "peer", joined(changed["peer"], "%d")),
             ("ansible.builtin.ping (Ansible floor)", "ping", "-"))
+    rows = [row for row in rows if with_peer or row[1] != "peer"]
     for label, key, changed_runs in rows:
         print("   %-37s %7.2f s %7.3f s  %-11s %5.1f, %4.1f, %4.1f" % (
             label, runner.median(key), runner.median(key) / count, changed_runs,
             runner.median_requests(key, "glance") / count, runner.median_requests(key, "tokens") / count,
             runner.median_requests(key, "checks") / count))
     print("   runs (s): imagecat %s | openstack.cloud %s | ping %s"
-          % (joined(runner.times["imagecat"]), joined(runner.times["peer"]), joined(runner.times["ping"])))
+          % (joined(runner.times["imagecat"]), joined(runner.times.get("peer", [])) or "skipped (--no-peer)",
+             joined(runner.times["ping"])))
     print("   imagecat over the ping floor: %+.3f s per item" % ((imagecat - ping) / count))
     print("   imagecat / ping loop       = %5.2fx  (target: at most %.1fx)    %s"
           % (imagecat / ping, TARGET_PING_RATIO, verdict(imagecat / ping <= TARGET_PING_RATIO)))
-    print("   openstack.cloud / imagecat = %5.2fx  (target: at least %.1fx)   %s"
-          % (peer / imagecat, TARGET_PEER_SPEEDUP, verdict(peer / imagecat >= TARGET_PEER_SPEEDUP)))
+    if with_peer:
+        peer = runner.median("peer")
+        print("   openstack.cloud / imagecat = %5.2fx  (target: at least %.1fx)   %s"
+              % (peer / imagecat, TARGET_PEER_SPEEDUP, verdict(peer / imagecat >= TARGET_PEER_SPEEDUP)))
     print("   (requests: lines the Glance and Keystone logs gained during each run, other clients included;")
     print("    new tokens = POST /v3/auth/tokens, token checks = Glance validating a token, GET /v3/auth/tokens)")
 
@@ -447,6 +453,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="runs of each timed playbook in parts 1 and 3")
     parser.add_argument("--upload-runs", type=int, default=2, help="runs of each 1 GiB upload in part 2")
     parser.add_argument("--images", type=int, default=50, help="images in the loops of part 1")
+    parser.add_argument("--no-peer", action="store_true", help="skip the openstack.cloud loops of part 1")
     args = parser.parse_args()
     began, load_start = time.perf_counter(), os.getloadavg()[0]
 
@@ -454,7 +461,7 @@ def main():
     glance = facts["glance_url"].rstrip("/")
     owner = facts["project_ids"]["demo"]
     preflight(glance)
-    runner = Runner(facts, peer_venv())
+    runner = Runner(facts, None if args.no_peer else peer_venv())
 
     token = token_for("demo")
     leftovers = tagged_ids(glance, token, owner)
@@ -486,7 +493,7 @@ def main():
 
         print("part 1: set-up, then %d rounds of imagecat / openstack.cloud / ping loops ..." % args.runs, flush=True)
         setup_s = set_up_small_images(runner, books, bench_vars)
-        changed = part_loops(runner, books, bench_vars, args.runs)
+        changed = part_loops(runner, books, bench_vars, args.runs, peer=not args.no_peer)
 
         print("part 2: a 1 GiB file, then %d rounds of curl / module uploads ..." % args.upload_runs, flush=True)
         big_file = os.path.join(tmp, "big-1GiB.raw")

@@ -15,6 +15,9 @@ import json
 import os.path
 import re
 import uuid
+import dataclasses
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
     DIGEST_ALGORITHMS,
@@ -27,9 +30,10 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     validate_properties,
     validate_tags,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._file_roots import resolve_catalogue_file
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._members import plan_members, predicted_members
+from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, DEFAULT_HASH, STAGED_FOR, staged_body
 from ansible_collections.imagecat.glance.plugins.module_utils._upstream import validate_upstream
 
 # Properties the catalogue writes on every image it manages.
@@ -50,8 +54,6 @@ VISIBILITIES = ("public", "private", "shared", "community")
 VERSION_ORDERS = ("listed", "natural")
 PRUNE_POLICIES = ("none", "hide", "deactivate", "delete")
 MAX_NAME_LENGTH = 255
-# Statuses in which another upload or import is at work on the image.
-BUSY = ("saving", "uploading", "importing")
 NAMESPACE = uuid.UUID("5b0c3f5e-63a4-4d0e-9d57-3a1f3c6b9e21")
 
 
@@ -141,6 +143,9 @@ def _import_source(value, where):
         if not value.get("uri"):
             raise InputError("%s: import.uri is needed with method web-download." % where)
         source["uri"] = str(value["uri"])
+        if urlsplit(source["uri"]).scheme not in ("http", "https"):
+            raise InputError("%s: uri '%s' is not an http or https URL; web-download fetches only those (a local "
+                             "file is given with filename)." % (where, source["uri"]))
     else:
         for key in ("remote_region", "remote_image_id"):
             if not value.get(key):
@@ -290,6 +295,13 @@ def validate_catalogue(images, keep_versions=None, managed_tag="imagecat-managed
                              % (_where(index, value), entry["name"], names[entry["name"]]))
         names[entry["name"]] = index
         entries.append(entry)
+    for entry in entries:
+        for version in entry["versions"]:
+            rotated = versioned_name(entry["name"], version["version"])
+            if rotated in names:
+                raise InputError("images[%d] (%s): the name '%s' is what version %s of this entry is renamed to once "
+                                 "it is no longer the newest, and images[%d] is named so too; rename one of them."
+                                 % (entry["index"], entry["name"], rotated, version["version"], names[rotated]))
     return entries
 
 
@@ -378,6 +390,55 @@ def entries_with_members(entries):
 
 # ---- the plan --------------------------------------------------------------------------------
 
+@dataclass
+class Step:
+    """What one desired image needs: the plan's record of it, and what the run did.
+
+    ``wanted`` is the desired image (from ``desired_images``), ``image`` Glance's (None: none yet).
+    ``actions`` are the plan's items; ``ops`` the JSON patch applied after the data; ``publish``
+    the (name, hidden) a staged image takes once every other step is done.
+    """
+
+    key: tuple
+    wanted: dict
+    image: dict | None
+    actions: list = dataclasses.field(default_factory=list)
+    ops: list = dataclasses.field(default_factory=list)
+    create: bool = False
+    recreate: bool = False
+    data: dict | None = None
+    protect: bool = False
+    reactivate: bool = False
+    add_members: list = dataclasses.field(default_factory=list)
+    remove_members: list = dataclasses.field(default_factory=list)
+    wait: bool = False
+    publish: tuple | None = None
+    body: dict | None = None
+    after: dict | None = None
+    after_members: list | None = None
+    members_before: list | None = None
+    # Set by the run.
+    result: dict | None = None
+    made_here: bool = False
+
+
+@dataclass
+class RetiredStep:
+    """What a managed image the catalogue no longer wants gets: rename, hide, deactivate or delete."""
+
+    wanted: dict
+    image: dict
+    candidate: dict
+    actions: list = dataclasses.field(default_factory=list)
+    ops: list = dataclasses.field(default_factory=list)
+    deactivate: bool = False
+    delete: bool = False
+    blocked: dict | None = None
+    after: dict | None = None
+    # Set by the run.
+    result: dict | None = None
+
+
 def _action(action, image_name, image_id, wanted, reason, **more):
     item = {"action": action, "image": image_name, "id": image_id, "entry": wanted.get("entry"),
             "version": wanted.get("version"), "reason": reason}
@@ -411,7 +472,7 @@ def _check_content(wanted, image, digest):
     where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
     source = wanted["source"]
     if source["kind"] == "file":
-        algorithm = image.get("os_hash_algo") or "sha512"
+        algorithm = image.get("os_hash_algo") or DEFAULT_HASH
         stored = image.get("os_hash_value")
         if stored and algorithm in DIGEST_ALGORITHMS:
             local = digest(source["filename"], algorithm)
@@ -446,54 +507,59 @@ def _wanted_members(wanted, resolved):
     return [resolved.get(m, m) for m in wanted["members"]] if wanted["members"] is not None else None
 
 
-def plan_image(wanted, image, digest, members=None, resolved_members=None, scope=None, managed_tag=None):
+def plan_image(wanted, image, digest, members=None, resolved_members=None, scope=None, managed_tag=None,
+               held_names=()):
     """Steps for one desired image. ``image`` is Glance's (or None); ``members`` its current members
-    (when the entry declares members). Returns a step dict: actions, ops, data, after, members."""
+    (when the entry declares members); ``held_names``: names other images hold now, so that a new
+    image taking one is staged. Returns a step dict: actions, ops, data, after, members, and
+    ``publish`` ((name, hidden) a staged image takes once every other step is done)."""
     resolved_members = resolved_members or {}
-    step = {"key": (wanted["entry"], wanted["version"]), "wanted": wanted, "image": image, "actions": [],
-            "ops": [], "create": False, "recreate": False, "data": None, "protect": False, "reactivate": False,
-            "add_members": [], "remove_members": [], "wait": False}
+    step = Step(key=(wanted["entry"], wanted["version"]), wanted=wanted, image=image)
     want_members = _wanted_members(wanted, resolved_members)
     if image is not None and image.get("status") == "queued" and wanted["source"]["kind"] == "file" and (
             image.get("size") or image.get("checksum")):
         # Traces of a failed upload: Glance refuses more data for this image; a new one replaces it.
-        step["recreate"] = True
-        step["actions"].append(_action("delete", image.get("name"), image["id"], wanted,
-                                       "a failed upload left the image unable to take data; a new image "
-                                       "replaces it"))
+        step.recreate = True
+        step.actions.append(_action("delete", image.get("name"), image["id"], wanted,
+                                    "a failed upload left the image unable to take data; a new image "
+                                    "replaces it"))
         image = None
     if image is None:
         image_id = catalogue_image_id(scope, managed_tag, wanted["entry"], wanted["version"])
-        step["create"] = True
-        step["data"] = wanted["source"]
-        step["protect"] = bool(wanted["protected"])
-        step["add_members"] = list(want_members or [])
-        step["actions"].append(_action("create", wanted["name"], image_id, wanted,
-                                       "version %s of entry %s is declared and has no image"
-                                       % (wanted["version"], wanted["entry"])))
+        step.create = True
+        step.data = wanted["source"]
+        step.protect = bool(wanted["protected"])
+        step.add_members = list(want_members or [])
+        step.actions.append(_action("create", wanted["name"], image_id, wanted,
+                                    "version %s of entry %s is declared and has no image"
+                                    % (wanted["version"], wanted["entry"])))
         kind, reason = _data_action(wanted)
-        step["actions"].append(_action(kind, wanted["name"], image_id, wanted, reason))
-        if step["add_members"]:
-            step["actions"].append(_action("share", wanted["name"], image_id, wanted,
-                                           "members declared", add=step["add_members"], remove=[]))
+        step.actions.append(_action(kind, wanted["name"], image_id, wanted, reason))
+        if step.add_members:
+            step.actions.append(_action("share", wanted["name"], image_id, wanted,
+                                        "members declared", add=step.add_members, remove=[]))
         fields = dict(wanted["fields"])
         tags = wanted["tags"] if wanted["tags"] is not None else [managed_tag]
         body = create_body(image_id, wanted["name"], fields, wanted["properties"], tags)
         after = predicted_new_image(body, has_data=True)
         after["protected"] = bool(wanted["protected"])
-        step["body"] = body
-        step["after"] = after
-        step["after_members"] = predicted_members([], step["add_members"], []) if want_members is not None else None
+        if wanted["name"] in held_names:
+            # Another image holds the name until this one has verified data: staged, published last.
+            body = staged_body(body, wanted["name"], wanted["version"])
+            step.publish = (wanted["name"], fields.get("os_hidden", False))
+        step.body = body
+        step.after = after
+        step.after_members = predicted_members([], step.add_members, []) if want_members is not None else None
         return step
 
     if image.get("status") in BUSY:
         # Another run (or a concurrent task) is putting data into it: wait for it, then compare.
-        step["wait"] = True
+        step.wait = True
     elif image.get("status") == "queued":
-        step["data"] = wanted["source"]
+        step.data = wanted["source"]
         kind, reason = _data_action(wanted)
-        step["actions"].append(_action(kind, image.get("name"), image["id"], wanted, reason + " (the image has no "
-                                       "data yet)"))
+        step.actions.append(_action(kind, image.get("name"), image["id"], wanted, reason + " (the image has no "
+                                    "data yet)"))
     else:
         _check_content(wanted, image, digest)
 
@@ -511,28 +577,33 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         tags = list(image.get("tags") or []) + [managed_tag]
     ops = build_patch(image, name=wanted["name"], fields=fields, properties=wanted["properties"],
                       purge_properties=False, tags=tags)
-    step["ops"] = ops
+    step.ops = ops
+    if STAGED_FOR in image:
+        # Staged by an interrupted run: it takes its name last, like a new staged image.
+        step.publish = (wanted["name"], fields.get("os_hidden", False))
+        step.ops = [op for op in ops if op["path"] not in ("/name", "/os_hidden")]
+        ops = ops + [{"op": "remove", "path": "/" + STAGED_FOR}]
     for kind, reason in _classify(ops, wanted):
-        step["actions"].append(_action(kind, wanted["name"], image["id"], wanted, reason,
-                                       changes=[op["path"][1:] for op in ops]))
+        step.actions.append(_action(kind, wanted["name"], image["id"], wanted, reason,
+                                    changes=[op["path"][1:] for op in ops]))
     if image.get("status") == "deactivated":
-        step["reactivate"] = True
-        step["actions"].append(_action("reactivate", wanted["name"], image["id"], wanted,
-                                       "version %s is kept, so it must be usable" % wanted["version"]))
+        step.reactivate = True
+        step.actions.append(_action("reactivate", wanted["name"], image["id"], wanted,
+                                    "version %s is kept, so it must be usable" % wanted["version"]))
     after = apply_patch(image, ops)
-    if step["reactivate"]:
+    if step.reactivate:
         after["status"] = "active"
-    step["after"] = after
-    step["after_members"] = None
+    step.after = after
+    step.after_members = None
     if want_members is not None:
         current = members or []
         add, remove = plan_members(current, want_members, "present", purge=True)
-        step["add_members"], step["remove_members"] = add, remove
-        step["members_before"] = sorted(m["member_id"] for m in current)
+        step.add_members, step.remove_members = add, remove
+        step.members_before = sorted(m["member_id"] for m in current)
         if add or remove:
-            step["actions"].append(_action("share", wanted["name"], image["id"], wanted,
-                                           "members differ from the entry", add=add, remove=remove))
-        step["after_members"] = predicted_members(current, add, remove)
+            step.actions.append(_action("share", wanted["name"], image["id"], wanted,
+                                        "members differ from the entry", add=add, remove=remove))
+        step.after_members = predicted_members(current, add, remove)
     return step
 
 
@@ -552,34 +623,33 @@ def plan_retired(image, entries_by_name, prune, duplicate=False):
     wanted = {"entry": image.get(PROP_ENTRY), "version": image.get(PROP_VERSION)}
     reason = "a second image for version %s of entry %s" % (wanted["version"], wanted["entry"]) if duplicate \
         else prune_reason(image, entries_by_name)
-    step = {"key": None, "wanted": wanted, "image": image, "actions": [], "ops": [], "deactivate": False,
-            "delete": False, "blocked": None, "candidate": {"image": image.get("name"), "id": image["id"],
-                                                            "entry": wanted["entry"], "version": wanted["version"],
-                                                            "reason": reason}}
+    step = RetiredStep(wanted=wanted, image=image, candidate={
+        "image": image.get("name"), "id": image["id"], "entry": wanted["entry"], "version": wanted["version"],
+        "reason": reason})
     entry = entries_by_name.get(wanted["entry"])
     if entry is not None and image.get("name") == entry["name"]:
         # The plain name belongs to the newest version, whatever the prune policy.
-        step["ops"].append({"op": "replace", "path": "/name", "value": versioned_name(entry["name"], wanted["version"])})
-        step["actions"].append(_action("rename", step["ops"][0]["value"], image["id"], wanted,
-                                       "the plain name %s belongs to the newest version" % entry["name"]))
+        step.ops.append({"op": "replace", "path": "/name", "value": versioned_name(entry["name"], wanted["version"])})
+        step.actions.append(_action("rename", step.ops[0]["value"], image["id"], wanted,
+                                    "the plain name %s belongs to the newest version" % entry["name"]))
     if prune == "hide" and not image.get("os_hidden"):
-        step["ops"].append({"op": "replace", "path": "/os_hidden", "value": True})
-        step["actions"].append(_action("hide", image.get("name"), image["id"], wanted, reason))
+        step.ops.append({"op": "replace", "path": "/os_hidden", "value": True})
+        step.actions.append(_action("hide", image.get("name"), image["id"], wanted, reason))
     elif prune == "deactivate" and image.get("status") == "active":
-        step["deactivate"] = True
-        step["actions"].append(_action("deactivate", image.get("name"), image["id"], wanted, reason))
+        step.deactivate = True
+        step.actions.append(_action("deactivate", image.get("name"), image["id"], wanted, reason))
     elif prune == "delete":
         if image.get("protected"):
-            step["blocked"] = dict(step["candidate"], reason="protected: not deleted (%s); unprotect it to let "
-                                   "prune delete it" % reason)
+            step.blocked = dict(step.candidate, reason="protected: not deleted (%s); unprotect it to let "
+                                "prune delete it" % reason)
         else:
-            step["delete"] = True
-            step["ops"] = []
-            step["actions"] = [_action("delete", image.get("name"), image["id"], wanted, reason)]
-    after = None if step["delete"] else apply_patch(image, step["ops"])
-    if after is not None and step["deactivate"]:
+            step.delete = True
+            step.ops = []
+            step.actions = [_action("delete", image.get("name"), image["id"], wanted, reason)]
+    after = None if step.delete else apply_patch(image, step.ops)
+    if after is not None and step.deactivate:
         after["status"] = "deactivated"
-    step["after"] = after
+    step.after = after
     return step
 
 
@@ -599,8 +669,9 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
         return item[1]["index"], not item[1]["newest"], item[0][1]
 
     members = members or {}
+    held_names = {image.get("name") for image in listed}
     steps = [plan_image(wanted, by_key.get(key), digest, members.get((by_key.get(key) or {}).get("id")),
-                        resolved_members, scope, managed_tag)
+                        resolved_members, scope, managed_tag, held_names)
              for key, wanted in sorted(desired.items(), key=order)]
     retired = [plan_retired(image, entries_by_name, prune) for key, image in sorted(by_key.items())
                if key not in desired]
@@ -612,17 +683,17 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
 
 
 def plan_items(steps, retired):
-    return [action for step in list(steps) + list(retired) for action in step["actions"]]
+    return [action for step in list(steps) + list(retired) for action in step.actions]
 
 
 def image_diff(step):
     """One per-image diff for diff mode (only images that change)."""
-    before = managed_view(step["image"]) if step["image"] else {}
-    after = managed_view(step["after"]) if step.get("after") else {}
-    if step.get("after_members") is not None:
-        after["members"] = sorted(m["member_id"] for m in step["after_members"])
-        if step["image"] is not None:
-            before["members"] = step.get("members_before") or []
-    name = (step.get("after") or step["image"] or {}).get("name")
+    before = managed_view(step.image) if step.image else {}
+    after = managed_view(step.after) if step.after else {}
+    if step.after_members is not None:
+        after["members"] = sorted(m["member_id"] for m in step.after_members)
+        if step.image is not None:
+            before["members"] = step.members_before or []
+    name = (step.after or step.image or {}).get("name")
     return {"before_header": "%s (before)" % name, "after_header": "%s (after)" % name,
             "before": before, "after": after}

@@ -14,8 +14,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
-    BUSY,
     PROP_ENTRY,
+    PROP_VERSION,
     catalogue_image_id,
     entries_with_members,
     image_diff,
@@ -23,29 +23,23 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
     plan_catalogue,
     plan_items,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._disk_format import check_disk_format
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
-from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
-    DigestCache,
-    check_file,
-    file_digests,
-    send_file,
-)
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import DigestCache, check_file, file_digests
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     allowed_values,
-    create_image,
     delete_image,
+    get_image,
     list_images,
     set_active,
     update_image,
-    upload_data,
     wait_for_image,
-    wait_for_upload,
 )
-from ansible_collections.imagecat.glance.plugins.module_utils._imports import start_import, wait_for_import
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import check_store_ids, list_stores
 from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
+from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, Publisher
 
-DEFAULT_HASH = "sha512"
 # Ids tried for one version when earlier ones belonged to images that were deleted.
 MAX_ID_ATTEMPTS = 50
 COUNTED_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
@@ -82,7 +76,7 @@ class CatalogueRun:
                     continue
                 where = "images[%d] (%s) version %s" % (entry["index"], entry["name"], version["version"])
                 try:
-                    check_file(source["filename"])
+                    check_file(source["filename"], require_data=True)
                 except InputError as error:
                     raise InputError("%s: %s" % (where, error.message))
                 if version["checksum"]:
@@ -96,6 +90,7 @@ class CatalogueRun:
         owner = self.connection.project_id()
         query = [("owner", owner)] if owner else []
         self.scope = owner or self.client.root
+        self.publisher = Publisher(self.client, owner, self.warnings.append, self.timeout, self.cache)
         images = {}
         for hidden in ("false", "true"):
             for image in list_images(self.client, query + [("os_hidden", hidden)]):
@@ -127,31 +122,44 @@ class CatalogueRun:
         members = self.read_members(listed)
         self.steps, self.retired, self.clashes = plan_catalogue(
             self.entries, listed, self.managed_tag, self.prune, self.digest, members, resolved, self.scope)
-        self.check_formats()
+        if self.changed:
+            self.validate_before_write()
         for image in self.clashes:
             self.warnings.append("image %s (%s) uses a name of the catalogue but is not managed by it (no %s tag "
                                  "or no catalogue properties); left alone."
                                  % (image.get("name"), image["id"], self.managed_tag))
         for step in self.retired:
-            if step["blocked"]:
+            if step.blocked:
                 self.warnings.append("image %s (%s) is protected, so prune did not delete it: %s."
-                                     % (step["image"].get("name"), step["image"]["id"], step["blocked"]["reason"]))
+                                     % (step.image.get("name"), step.image["id"], step.blocked["reason"]))
 
-    def check_formats(self):
-        """Formats of entries that create images, against the cloud's schema (before any write)."""
-        creating = {step["wanted"]["entry"] for step in self.steps if step["create"]}
+    def validate_before_write(self):
+        """The one place where the plan's writes are checked against the cloud and the files, before the
+        first write: every entry's formats against the cloud's schema, and the header of every file
+        the plan uploads against its entry's disk_format. (A plan without writes needs none of it.)"""
+        creating = {step.wanted["entry"] for step in self.steps if step.create}
         for entry in self.entries:
-            if entry["name"] not in creating:
-                continue
             for field in ("disk_format", "container_format"):
                 value = entry["fields"].get(field)
                 if value is None:
+                    if entry["name"] not in creating:
+                        continue
                     raise InputError("images[%d] (%s): %s is needed to create its images."
                                      % (entry["index"], entry["name"], field))
                 allowed = allowed_values(self.client, field)
                 if allowed and value not in allowed:
                     raise InputError("images[%d] (%s): %s '%s' is not one of this cloud's formats: %s."
                                      % (entry["index"], entry["name"], field, value, ", ".join(allowed)))
+        stores = None
+        for step in self.steps:
+            wanted = step.wanted
+            where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+            if step.data and step.data["kind"] == "file":
+                check_disk_format(step.data["filename"], wanted["fields"].get("disk_format"),
+                                  wanted["fields"].get("container_format"), where=where)
+            elif step.data and step.data.get("stores"):
+                stores = list_stores(self.client) if stores is None else stores
+                check_store_ids(stores, step.data["stores"], where + ": import.stores")
 
     @property
     def changed(self):
@@ -160,12 +168,18 @@ class CatalogueRun:
     # ---- writing -----------------------------------------------------------------------------
     def apply(self):
         """Data first (new and empty images, in parallel), then metadata and sharing, then pruning."""
-        data_steps = [s for s in self.steps if s["actions"] and (s["create"] or s["data"])]
-        other_steps = [s for s in self.steps if s["actions"] and not (s["create"] or s["data"])]
-        waits = [s for s in self.steps if s["wait"] and not s["actions"]]
+        data_steps = [s for s in self.steps if s.actions and (s.create or s.data)]
+        other_steps = [s for s in self.steps if s.actions and not (s.create or s.data)]
+        waits = [s for s in self.steps if s.wait and not s.actions]
         self.run_all(self.apply_step, data_steps + waits)
         self.run_all(self.apply_step, other_steps)
-        self.run_all(self.apply_retired, [s for s in self.retired if s["actions"]])
+        self.run_all(self.apply_retired, [s for s in self.retired if s.actions])
+        # Staged images take their names last, once the images that held them were renamed or pruned.
+        self.run_all(self.publish, [s for s in self.steps if s.publish])
+
+    def publish(self, step):
+        name, hidden = step.publish
+        step.result = self.publisher.publish(get_image(self.client, step.result["id"]), name, hidden)
 
     def run_all(self, func, steps):
         if not steps:
@@ -180,120 +194,74 @@ class CatalogueRun:
             raise first
 
     def apply_step(self, step):
-        image = step["image"]
-        wanted = step["wanted"]
-        if step["recreate"]:
+        image = step.image
+        wanted = step.wanted
+        if step.recreate:
             delete_image(self.client, image["id"])
-        if step["create"]:
+        if step.create:
             image = self.create(step)
-        if step["wait"] or image.get("status") in BUSY:
+        if step.wait or image.get("status") in BUSY:
             image = self.wait_for_data(image)
-        if step["data"] and image.get("status") == "queued":
-            image = self.put_data(image, wanted)
-        if step["ops"]:
-            image = update_image(self.client, image["id"], step["ops"])
-        if step["protect"] and not image.get("protected"):
+        if step.data and image.get("status") == "queued":
+            image = self.put_data(image, wanted, step.made_here)
+        if step.ops:
+            image = update_image(self.client, image["id"], step.ops)
+        if step.protect and not image.get("protected"):
             image = update_image(self.client, image["id"], [{"op": "replace", "path": "/protected", "value": True}])
-        if step["reactivate"]:
+        if step.reactivate:
             set_active(self.client, image["id"], True)
             image = dict(image, status="active")
-        for member_id in step["remove_members"]:
+        for member_id in step.remove_members:
             remove_member(self.client, image["id"], member_id)
-        for member_id in step["add_members"]:
+        for member_id in step.add_members:
             add_member(self.client, image["id"], member_id)
-        step["result"] = image
+        step.result = image
 
     def create(self, step):
-        """POST with the version's deterministic id; a 409 means a concurrent run created it first."""
-        wanted = step["wanted"]
-        body = dict(step["body"])
-        for attempt in range(MAX_ID_ATTEMPTS):
-            body["id"] = catalogue_image_id(self.scope, self.managed_tag, wanted["entry"], wanted["version"], attempt)
-            try:
-                return create_image(self.client, body)
-            except InputError:
-                # That id belonged to an image of this version that was deleted: the next one.
-                continue
-        raise GlanceError("images[%d] (%s) version %s: the first %d ids of this version all belonged to deleted "
-                          "images; change managed_tag or the version." % (wanted["index"], wanted["entry"],
-                                                                          wanted["version"], MAX_ID_ATTEMPTS))
+        """POST with the version's deterministic id; a 409 with our image: a concurrent run created it first."""
+        wanted = step.wanted
+        body = dict(step.body)
+        body.pop("id", None)
+        marker = {PROP_ENTRY: wanted["entry"], PROP_VERSION: wanted["version"]}
+        ids = [catalogue_image_id(self.scope, self.managed_tag, wanted["entry"], wanted["version"], attempt)
+               for attempt in range(MAX_ID_ATTEMPTS)]
+        image, step.made_here = self.publisher.create(
+            body, ids, marker, siblings=lambda: self.publisher.list_marked(list(marker.items())))
+        return image
 
     def wait_for_data(self, image):
-        image = wait_for_image(self.client, image["id"], lambda i: i.get("status") not in BUSY, self.timeout)
-        return image
+        return wait_for_image(self.client, image["id"], lambda i: i.get("status") not in BUSY, self.timeout)
 
-    def put_data(self, image, wanted):
-        source = wanted["source"]
-        if source["kind"] == "import":
-            start_import(
-                self.client, image["id"], source["method"], uri=source["uri"], stores=source["stores"],
-                all_stores=source["all_stores"], all_stores_must_succeed=source["all_stores_must_succeed"],
-                remote_region=source["remote_region"], remote_image_id=source["remote_image_id"],
-                remote_service_interface=source["remote_service_interface"])
-            image = wait_for_import(self.client, image["id"], self.timeout, stores=source["stores"])
-            self.verify(image, wanted, sent=None)
-            return image
-        algorithms = sorted({DEFAULT_HASH, image.get("os_hash_algo") or DEFAULT_HASH}
-                            | ({wanted["checksum"][0]} if wanted["checksum"] else set()))
-        try:
-            sent = send_file(source["filename"], algorithms,
-                             lambda reader: upload_data(self.client, image["id"], reader), self.cache)
-        except GlanceError as error:
-            if error.status != 409:
-                raise
-            # Another run of the catalogue is uploading the same version: its data will do.
-            image = wait_for_image(self.client, image["id"], lambda i: i.get("status") not in BUSY + ("queued",),
-                                   self.timeout)
-            self.verify(image, wanted, sent=None)
-            return image
-        image = wait_for_upload(self.client, image["id"], self.timeout)
-        self.verify(image, wanted, sent)
-        return image
-
-    def verify(self, image, wanted, sent):
-        """What Glance stored against what was sent and the declared checksum."""
+    def put_data(self, image, wanted, made_here=False):
         where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
-        if image.get("status") != "active":
-            raise GlanceError("%s: image %s is %s, not active." % (where, image["id"], image.get("status")))
-        algo, stored = image.get("os_hash_algo"), image.get("os_hash_value")
-        if sent and algo in sent and sent[algo] != stored:
-            raise GlanceError("%s: Glance stored %s %s for image %s, but %s was sent; the upload was corrupted."
-                              % (where, algo, stored, image["id"], sent[algo]))
-        if wanted["checksum"]:
-            expected_algo, expected = wanted["checksum"]
-            actual = stored if expected_algo == algo else (sent or {}).get(expected_algo)
-            if actual is None and expected_algo == "md5":
-                actual = image.get("checksum")
-            if actual is not None and actual != expected:
-                raise GlanceError("%s: image %s has %s %s, not the declared checksum %s."
-                                  % (where, image["id"], expected_algo, actual, expected))
+        return self.publisher.put_data(image, wanted["source"], wanted["checksum"], made_here, where=where)
 
     def apply_retired(self, step):
-        image = step["image"]
-        if step["ops"]:
-            image = update_image(self.client, image["id"], step["ops"])
-        if step["deactivate"]:
+        image = step.image
+        if step.ops:
+            image = update_image(self.client, image["id"], step.ops)
+        if step.deactivate:
             set_active(self.client, image["id"], False)
             image = dict(image, status="deactivated")
-        if step["delete"]:
+        if step.delete:
             delete_image(self.client, image["id"])
             return
-        step["result"] = image
+        step.result = image
 
     # ---- reporting ---------------------------------------------------------------------------
     def images(self, predicted):
         """The managed images after the run (or as they would be), in catalogue order."""
         result = []
         for step in list(self.steps) + list(self.retired):
-            if step.get("after") is None:
+            if step.after is None:
                 continue
-            result.append(step["after"] if predicted else step.get("result") or step["image"])
+            result.append(step.after if predicted else step.result or step.image)
         order = {entry["name"]: entry["index"] for entry in self.entries}
         return sorted(result, key=lambda i: (order.get(i.get(PROP_ENTRY), len(order)), i.get(PROP_ENTRY) or "",
                                              i.get("os_hidden", False), i.get("name") or ""))
 
     def diffs(self):
-        return [image_diff(step) for step in list(self.steps) + list(self.retired) if step["actions"]]
+        return [image_diff(step) for step in list(self.steps) + list(self.retired) if step.actions]
 
     def report(self, predicted):
         counts = dict((method, 0) for method in COUNTED_METHODS)
@@ -301,9 +269,9 @@ class CatalogueRun:
             counts[method] = count - self.counts_before.get(method, 0)
         superseded = []
         for step in self.retired:
-            done = [a["action"] for a in step["actions"] if a["action"] in ("hide", "deactivate", "delete")]
-            superseded.append(dict(step["candidate"], pruned=done[0] if done else
-                                   ("blocked: protected" if step["blocked"] else "none")))
+            done = [a["action"] for a in step.actions if a["action"] in ("hide", "deactivate", "delete")]
+            superseded.append(dict(step.candidate, pruned=done[0] if done else
+                                   ("blocked: protected" if step.blocked else "none")))
         return dict(
             changed=self.changed,
             plan=plan_items(self.steps, self.retired),

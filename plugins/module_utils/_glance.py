@@ -19,6 +19,8 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import GlanceError
+
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
 RETRY_STATUSES = frozenset((500, 502, 503, 504))
 JSON_PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
@@ -27,21 +29,6 @@ MAX_PAGES = 10000
 
 # Version discovery is a feature probe, the same for every call in a process.
 _VERSION_CACHE = {}
-
-
-class GlanceError(Exception):
-    """Any failed call to the Image service, with what a user needs to act on it."""
-
-    def __init__(self, message, status=None, request_id=None, method=None, url=None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.request_id = request_id
-        self.method = method
-        self.url = url
-
-    def __str__(self):
-        return self.message
 
 
 def clean_error_message(text):

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 
 CHUNK_SIZE = 1024 * 1024
 CACHE_ENTRIES = 2000
@@ -44,8 +44,9 @@ def hash_cache_path(value):
     return str(value)
 
 
-def check_file(path):
-    """Refuse a missing, special or unreadable file before anything is sent; returns its stat."""
+def check_file(path, require_data=False):
+    """Refuse a missing, special or unreadable file (and with ``require_data`` an empty one) before
+    anything is sent; returns its stat."""
     try:
         info = os.stat(path)
     except OSError as exc:
@@ -58,6 +59,8 @@ def check_file(path):
         raise InputError("filename: %s is not a regular file." % path)
     if not os.access(path, os.R_OK):
         raise InputError("filename: %s is not readable by the user running the module." % path)
+    if require_data and info.st_size == 0:
+        raise InputError("filename: %s is empty (0 bytes); an image needs data. Give the image file." % path)
     return info
 
 

@@ -22,11 +22,11 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     allowed_values,
     create_image,
-    create_named_image,
     find_image_by_name,
     find_one_image,
     get_image,
     named_image_id,
+    named_image_ids,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
 
@@ -77,14 +77,15 @@ class ImageMetadata:
         """The project whose images the name is looked up among (and new images are made for)."""
         return self.owner_id or connection.project_id()
 
-    def new_image(self, client, connection, body):
+    def new_image(self, client, connection, body, publisher):
         """Create a new image: under the id option, or under an id derived from the name, so that two
-        runs creating it at the same moment make one image. Returns (image, made_here)."""
+        runs creating it at the same moment make one image (never adopting another project's image:
+        see ``Publisher.create``). Returns (image, made_here)."""
         if self.params["id"]:
             return create_image(client, dict(body, id=self.params["id"])), True
-        body = dict(body)
-        body.pop("id", None)
-        return create_named_image(client, body, self.scope(connection))
+        name, scope = self.params["name"], self.scope(connection)
+        return publisher.create(dict(body), named_image_ids(scope, name), {"name": name},
+                                siblings=lambda: find_image_by_name(client, name, scope))
 
     def new_image_id(self, connection):
         """The id new_image() tries first: for check mode's prediction."""

@@ -16,7 +16,9 @@ import uuid
 from datetime import datetime
 from urllib.parse import quote
 
-from ansible_collections.imagecat.glance.plugins.module_utils._glance import JSON_PATCH_TYPE, GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import GlanceError, InputError  # noqa: F401
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import JSON_PATCH_TYPE
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import IMAGE_POLL, poll
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -61,10 +63,6 @@ FILTERS_ARGSPEC = dict(
 
 # Query keys that are not image properties, so a custom property filter must not use them.
 RESERVED_QUERY_KEYS = frozenset(FILTERS_ARGSPEC) | {"limit", "marker", "changes-since"}
-
-
-class InputError(GlanceError):
-    """Bad user input, found before any request is sent."""
 
 
 def is_uuid(value):
@@ -213,7 +211,6 @@ def find_images(client, image=None, query=None, page_size=DEFAULT_PAGE_SIZE):
 
 # The image schema is the same for every call in a process (it depends on the cloud's config).
 _SCHEMA_CACHE = {}
-POLL_CAP = 5.0
 
 
 def image_schema(client):
@@ -268,29 +265,9 @@ def named_image_id(scope, name, attempt=0):
     return str(uuid.uuid5(NAMED_ID_NAMESPACE, json.dumps([scope or "", name, attempt])))
 
 
-def create_named_image(client, body, scope):
-    """Create the image ``body`` describes (without an id) under an id derived from its name.
-
-    Two runs that create the same name at the same moment send the same id: the second
-    POST meets 409 and reads back the image of the first, so they make one image. An id
-    whose image was deleted (Glance never reuses ids) or renamed is skipped for the next
-    attempt. Returns (image, made_here): made_here is False when another run made it.
-    """
-    for attempt in range(NAMED_ID_ATTEMPTS):
-        image_id = named_image_id(scope, body["name"], attempt)
-        try:
-            # Retried like create_image: a replay that meets our own first try reads it back below.
-            created = client.request("POST", "/v2/images", json_body=dict(body, id=image_id), expected=(201,),
-                                     retry=True)
-            return created.json(), True
-        except GlanceError as error:
-            if error.status != 409:
-                raise
-        existing = get_image(client, image_id)
-        if existing is not None and existing.get("name") == body["name"]:
-            return existing, False
-    # Many deleted or renamed images of this name: an id of its own, made retry-safe by create_image.
-    return create_image(client, dict(body, id=str(uuid.uuid4()))), True
+def named_image_ids(scope, name, attempts=NAMED_ID_ATTEMPTS):
+    """Every id a new image of that name tries in turn (ids of deleted images are skipped)."""
+    return [named_image_id(scope, name, attempt) for attempt in range(attempts)]
 
 
 def update_image(client, image_id, ops):
@@ -328,23 +305,24 @@ def wait_for_upload(client, image_id, timeout):
 
 
 def wait_for_image(client, image_id, done, timeout, sleep=time.sleep, clock=time.monotonic):
-    """Poll until ``done(image)`` is true, with capped backoff; returns the image.
+    """Poll until ``done(image)`` is true, along the IMAGE_POLL curve; returns the image.
 
     Raises GlanceError when the image disappears or the timeout passes.
     """
-    deadline = clock() + timeout
-    delay = 0.2
-    while True:
+    def timed_out(image):
+        return GlanceError("image %s is still %s after %s s (option timeout)" % (image_id, image.get("status"), timeout))
+    return poll(image_fetcher(client, image_id, "waiting for it"), done, timeout, IMAGE_POLL, timed_out,
+                sleep=sleep, clock=clock)
+
+
+def image_fetcher(client, image_id, during):
+    """A callable that GETs the image, for ``poll``; an image gone meanwhile is an error."""
+    def fetch():
         image = get_image(client, image_id)
         if image is None:
-            raise GlanceError("image %s disappeared while waiting for it" % image_id)
-        if done(image):
-            return image
-        if clock() + delay > deadline:
-            raise GlanceError("image %s is still %s after %s s (option timeout)"
-                              % (image_id, image.get("status"), timeout))
-        sleep(delay)
-        delay = min(POLL_CAP, delay * 2)
+            raise GlanceError("image %s disappeared while %s" % (image_id, during))
+        return image
+    return fetch
 
 
 def find_one_image(client, image, option="image", shared_with_caller=False):

@@ -17,12 +17,11 @@ import urllib.error
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError, get_image
+from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError, get_image, image_fetcher
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import IMPORT_POLL, poll
 
 IMPORT_METHODS = ("glance-direct", "web-download", "copy-image", "glance-download")
 SERVICE_INTERFACES = ("public", "internal", "admin")
-POLL_START = 0.2
-POLL_CAP = 2.0  # a GET every 2 s at most: a finished import is noticed within about 1 s on average
 DOWNLOAD_CHUNK = 1 << 20
 # Markers of the 409 Glance answers when another import holds the image's lock.
 IN_PROGRESS_MARKERS = ("still in progress", "has active task")
@@ -63,6 +62,25 @@ def writable_store_ids(stores):
     return [store["id"] for store in stores if not store["read_only"]]
 
 
+def check_store_ids(stores, requested, option="stores"):
+    """Refuse, before any write, store ids (``requested``) the cloud (``stores``) lacks or cannot write."""
+    if not requested:
+        return
+    if not stores:
+        raise InputError("%s: this cloud has a single store, so there are no stores to choose; remove %s."
+                         % (option, option))
+    known = [store["id"] for store in stores]
+    unknown = [store for store in requested if store not in known]
+    if unknown:
+        raise InputError("%s: this cloud has no store %s; its stores: %s."
+                         % (option, ", ".join("'%s'" % store for store in unknown), ", ".join(known)))
+    read_only = [store["id"] for store in stores if store["read_only"] and store["id"] in requested]
+    if read_only:
+        raise InputError("%s: %s %s read-only; writable stores: %s."
+                         % (option, ", ".join(read_only), "is" if len(read_only) == 1 else "are",
+                            ", ".join(writable_store_ids(stores))))
+
+
 def check_import_request(method, enabled, stores, requested=None, all_stores=False,
                          all_stores_must_succeed=True):
     """Refuse, before any write, a method or stores the cloud does not have.
@@ -73,24 +91,15 @@ def check_import_request(method, enabled, stores, requested=None, all_stores=Fal
     if method not in enabled:
         raise InputError("method: this cloud does not enable the import method '%s'; enabled methods: %s."
                          % (method, ", ".join(enabled) or "none (import is off)"))
-    known = [store["id"] for store in stores]
+    check_store_ids(stores, requested)
     if not stores:
-        if requested or all_stores:
-            raise InputError("%s: this cloud has a single store, so there are no stores to choose; remove %s."
-                             % ("stores" if requested else "all_stores", "stores" if requested else "all_stores"))
+        if all_stores:
+            raise InputError("all_stores: this cloud has a single store, so there are no stores to choose; "
+                             "remove all_stores.")
         if not all_stores_must_succeed:
             raise InputError("all_stores_must_succeed: false needs a multi-store cloud; this cloud has a single "
                              "store. Remove the option.")
         return None
-    unknown = [store for store in requested or [] if store not in known]
-    if unknown:
-        raise InputError("stores: this cloud has no store %s; its stores: %s."
-                         % (", ".join("'%s'" % store for store in unknown), ", ".join(known)))
-    read_only = [store["id"] for store in stores if store["read_only"] and store["id"] in (requested or [])]
-    if read_only:
-        raise InputError("stores: %s %s read-only; writable stores: %s."
-                         % (", ".join(read_only), "is" if len(read_only) == 1 else "are",
-                            ", ".join(writable_store_ids(stores))))
     if all_stores:
         return writable_store_ids(stores)
     if requested:
@@ -199,21 +208,13 @@ def wait_for_import(client, image_id, timeout, stores=None, sleep=time.sleep, cl
     message (GET /v2/images/{id}/tasks) when the import failed: the image has no data,
     the task failed, or every one of ``stores`` failed.
     """
-    deadline = clock() + timeout
-    delay = POLL_START
-    while True:
-        image = get_image(client, image_id)
-        if image is None:
-            raise GlanceError("image %s disappeared while its import was running" % image_id)
-        if not import_running(image):
-            break
-        if clock() + delay > deadline:
-            raise GlanceError("the import into image %s is still running after %s s (option timeout; status %s, "
-                              "stores to go: %s); a later run waits for it."
-                              % (image_id, timeout, image.get("status"),
-                                 image.get("os_glance_importing_to_stores") or "none"))
-        sleep(delay)
-        delay = min(POLL_CAP, delay * 2)
+    def timed_out(image):
+        return GlanceError("the import into image %s is still running after %s s (option timeout; status %s, "
+                           "stores to go: %s); a later run waits for it."
+                           % (image_id, timeout, image.get("status"),
+                              image.get("os_glance_importing_to_stores") or "none"))
+    image = poll(image_fetcher(client, image_id, "its import was running"), lambda i: not import_running(i), timeout,
+                 IMPORT_POLL, timed_out, sleep=sleep, clock=clock)
 
     failed = failed_stores(image)
     task = newest_task(client, image_id)

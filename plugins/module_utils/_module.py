@@ -41,6 +41,13 @@ class GlanceModule:
 
     ``run()`` returns the result dict without ``changed``/``diff`` bookkeeping:
     use ``self.result(changed, before=..., after=..., **resources)``.
+
+    What a module may use of ``self.module``: only ``params``, ``check_mode``, ``_diff``,
+    ``warn()`` and ``fail_json()`` (the last through ``fail()``), because a module class also runs
+    inside the controller, where ``self.module`` is a ``ControllerModule`` that has nothing else.
+    Prefer ``self.params``, ``self.check_mode``, ``self.warn()`` and ``self.result()``; everything
+    else (``run_command``, ``get_bin_path``, ``tmpdir``, ``exit_json`` ...) is off limits.
+    tests/unit/plugins/modules/test_every_module.py runs every module class both ways.
     """
 
     argument_spec = {}

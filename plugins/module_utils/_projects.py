@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 
 # Keystone project ids: 32 hex characters (UUIDs with dashes in some deployments).
 PROJECT_ID_RE = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$")

@@ -25,6 +25,8 @@ description:
     again."
   - Every entry is validated before anything is sent; an error names the entry (C(images[3] (ubuntu))), the
     version and the key.
+requirements:
+  - oslo.utils >= 10.0 (its image format inspector, when a local file is uploaded)
 author:
   - imagecat.glance maintainers (@imagecat)
 options:
@@ -222,7 +224,7 @@ api_requests:
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import PRUNE_POLICIES, validate_catalogue
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import CatalogueRun
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
-from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import (
     VALIDATE_PROPERTIES_ARGSPEC,
     check_catalogue_properties,

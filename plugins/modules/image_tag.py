@@ -78,7 +78,7 @@ tags:
 
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import validate_tags
 from ansible_collections.imagecat.glance.plugins.module_utils._images import find_one_image
-from ansible_collections.imagecat.glance.plugins.module_utils._members import plan_tags, replace_tags
+from ansible_collections.imagecat.glance.plugins.module_utils._tags import plan_tags, replace_tags
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 
 

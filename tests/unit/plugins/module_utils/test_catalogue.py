@@ -150,7 +150,7 @@ def test_an_empty_project_gets_creates_and_uploads():
     assert [(i["action"], i["image"]) for i in items] == [
         ("create", "ubuntu"), ("upload", "ubuntu"), ("create", "ubuntu (1)"), ("upload", "ubuntu (1)")]
     assert items[0]["id"] == catalogue_image_id("p1", TAG, "ubuntu", "2")
-    body = steps[1]["body"]
+    body = steps[1].body
     assert body["os_hidden"] is True and body["tags"] == [TAG] and body[PROP_VERSION] == "1"
 
 
@@ -166,7 +166,29 @@ def test_a_new_version_rotates_the_old_one():
     assert [(i["action"], i["image"]) for i in items] == [
         ("create", "ubuntu"), ("upload", "ubuntu"), ("rename", "ubuntu (1)"), ("hide", "ubuntu (1)")]
     old = steps[1]
-    assert sorted(op["path"] for op in old["ops"]) == ["/name", "/os_hidden"]
+    assert sorted(op["path"] for op in old.ops) == ["/name", "/os_hidden"]
+    # The new version takes a name the old one holds: staged, and published after the rename.
+    new = steps[0]
+    assert new.body["name"] == "ubuntu (imagecat staging 2)" and new.body["os_hidden"] is True
+    assert new.body["imagecat_staged_for"] == "ubuntu"
+    assert new.publish == ("ubuntu", False)
+    assert new.after["name"] == "ubuntu" and "imagecat_staged_for" not in new.after
+
+
+def test_a_staged_leftover_is_adopted_and_published_last():
+    staged = dict(glance_image("ubuntu (imagecat staging 2)", "2", hidden=True), imagecat_staged_for="ubuntu")
+    steps, retired, clashes, items = plan([entry()], [glance_image("ubuntu", "1"), staged])
+    new = steps[0]
+    assert new.image == staged and not new.create
+    assert new.ops == []  # the marker goes with the publish PATCH
+    assert new.publish == ("ubuntu", False)
+    assert new.after["name"] == "ubuntu" and new.after["os_hidden"] is False
+    assert "imagecat_staged_for" not in new.after
+
+
+def test_a_first_version_under_a_free_name_is_not_staged():
+    steps, retired, clashes, items = plan([entry(versions=("1",))], [])
+    assert steps[0].publish is None and steps[0].body["name"] == "ubuntu"
 
 
 def test_prune_policies_for_a_version_beyond_keep():
@@ -176,7 +198,7 @@ def test_prune_policies_for_a_version_beyond_keep():
     for prune, actions in expected.items():
         steps, retired, clashes, items = plan([entry(keep_versions=1)], listed, prune=prune)
         assert [(i["action"], i["image"]) for i in items] == actions, prune
-        assert "beyond keep_versions (1)" in retired[0]["candidate"]["reason"]
+        assert "beyond keep_versions (1)" in retired[0].candidate["reason"]
 
 
 def test_hide_prunes_a_visible_undeclared_entry_and_keeps_its_name():
@@ -198,7 +220,7 @@ def test_a_protected_image_is_never_deleted_and_is_reported():
     listed = [glance_image("ubuntu", "2"), glance_image("ubuntu (1)", "1", hidden=True, protected=True)]
     steps, retired, clashes, items = plan([entry(keep_versions=1)], listed, prune="delete")
     assert items == []
-    assert "protected" in retired[0]["blocked"]["reason"]
+    assert "protected" in retired[0].blocked["reason"]
 
 
 def test_images_without_the_tag_or_properties_are_left_alone_and_reported():
@@ -234,8 +256,8 @@ def test_metadata_changes_are_one_update():
     changed = entry(min_disk=10, properties={"os_distro": "ubuntu"}, tags=["lts"])
     steps, retired, clashes, items = plan([changed], listed)
     assert [(i["action"], i["image"]) for i in items] == [("update", "ubuntu"), ("update", "ubuntu (1)")]
-    assert sorted(op["path"] for op in steps[0]["ops"]) == ["/min_disk", "/os_distro", "/tags"]
-    assert [op["value"] for op in steps[0]["ops"] if op["path"] == "/tags"] == [["lts", TAG]]
+    assert sorted(op["path"] for op in steps[0].ops) == ["/min_disk", "/os_distro", "/tags"]
+    assert [op["value"] for op in steps[0].ops if op["path"] == "/tags"] == [["lts", TAG]]
 
 
 def test_members_are_exact_and_only_read_for_entries_that_declare_them():

@@ -1,12 +1,9 @@
-import json
-
 import pytest
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     build_list_query,
-    create_named_image,
     find_images,
     is_uuid,
     named_image_id,
@@ -128,41 +125,3 @@ def test_named_ids_are_stable_and_differ_by_project_name_and_attempt():
     assert is_uuid(first)
     assert len({first, named_image_id("p2", "ubuntu"), named_image_id("p1", "debian"),
                 named_image_id("p1", "ubuntu", 1)}) == 4
-
-
-def named_session(existing):
-    """POST answers 409 for the ids in ``existing`` (id -> image or None for a deleted image)."""
-    def responder(method, url, kwargs):
-        path = url.split("9292", 1)[1]
-        if method == "POST":
-            body = json.loads(kwargs["data"])
-            if body["id"] in existing:
-                return FakeResponse(409, {"message": "conflict"})
-            return FakeResponse(201, body)
-        image = existing.get(path.rsplit("/", 1)[1])
-        return FakeResponse(200, image) if image else FakeResponse(404, {"message": "gone"})
-    return FakeSession(responder)
-
-
-def test_a_named_create_uses_the_name_derived_id():
-    session = named_session({})
-    image, made_here = create_named_image(GlanceClient(session, "http://g:9292"), {"name": "ubuntu"}, "p1")
-    assert made_here is True
-    assert image["id"] == named_image_id("p1", "ubuntu")
-    assert len(session.calls) == 1
-
-
-def test_a_concurrent_create_of_the_same_name_returns_the_other_runs_image():
-    theirs = {"id": named_image_id("p1", "ubuntu"), "name": "ubuntu", "status": "queued"}
-    session = named_session({theirs["id"]: theirs})
-    image, made_here = create_named_image(GlanceClient(session, "http://g:9292"), {"name": "ubuntu"}, "p1")
-    assert (image, made_here) == (theirs, False)
-
-
-def test_ids_of_deleted_or_renamed_images_are_skipped():
-    renamed = {"id": named_image_id("p1", "ubuntu", 1), "name": "ubuntu-old"}
-    session = named_session({named_image_id("p1", "ubuntu", 0): None, renamed["id"]: renamed})
-    image, made_here = create_named_image(GlanceClient(session, "http://g:9292"), {"name": "ubuntu"}, "p1")
-    assert made_here is True
-    assert image["id"] == named_image_id("p1", "ubuntu", 2)
-    assert [call[0] for call in session.calls] == ["POST", "GET", "POST", "GET", "POST"]

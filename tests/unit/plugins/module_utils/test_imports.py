@@ -7,6 +7,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._glance import Gla
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
     check_import_request,
+    check_store_ids,
     download_digest,
     enabled_import_methods,
     import_body,
@@ -290,3 +291,16 @@ def test_probe_uri_reports_how_a_url_answers():
         server.shutdown()
         server.server_close()
     assert probe_uri(base + "/here").startswith("no answer")
+
+
+@pytest.mark.parametrize("stores, requested, says", [
+    ([], ["fast"], "store: this cloud has a single store, so there are no stores to choose; remove store."),
+    ([{"id": "fast", "read_only": False, "default": True}], ["slow"], "store: this cloud has no store 'slow'; its stores: fast."),
+    ([{"id": "fast", "read_only": False, "default": True}, {"id": "ro", "read_only": True, "default": False}], ["ro"],
+     "store: ro is read-only; writable stores: fast."),
+])
+def test_store_ids_are_checked_before_any_write(stores, requested, says):
+    with pytest.raises(InputError) as caught:
+        check_store_ids(stores, requested, "store")
+    assert caught.value.message == says
+    check_store_ids(stores, [], "store")

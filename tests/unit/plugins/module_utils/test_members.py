@@ -1,7 +1,6 @@
 from ansible_collections.imagecat.glance.plugins.module_utils._members import (
     member_view,
     plan_members,
-    plan_tags,
     predicted_members,
 )
 
@@ -30,10 +29,3 @@ def test_prediction_marks_new_members_pending():
 def test_member_view_keeps_the_documented_fields():
     raw = dict(CURRENT[0], image_id="i", schema="/v2/schemas/member")
     assert member_view(raw) == CURRENT[0]
-
-
-def test_tag_plans():
-    assert plan_tags(["a", "b"], ["b", "c"], "present", purge=False) == (["c"], [])
-    assert plan_tags(["a", "b"], ["b", "c"], "present", purge=True) == (["c"], ["a"])
-    assert plan_tags(["a", "b"], ["b", "c"], "absent", purge=False) == ([], ["b"])
-    assert plan_tags([], [], "present", purge=True) == ([], [])

@@ -72,6 +72,9 @@ class StubGlance:
     def client(self):
         return GlanceClient(self.session(), ENDPOINT, retries=0)
 
+    def writes(self):
+        return [r for r in self.requests if r[0] != "GET"]
+
     def list_requests(self):
         return [r for r in self.requests if r[1] == "/v2/images"]
 
@@ -89,6 +92,10 @@ class StubGlance:
             return Response(404, {"message": "No image found with ID %s" % wanted})
         if method == "GET" and path == "/v2/images":
             return self._list(params or [])
+        if method == "GET" and path == "/v2/schemas/image":
+            return Response(200, {"properties": {
+                "disk_format": {"enum": [None, "raw", "qcow2", "vmdk", "iso"]},
+                "container_format": {"enum": [None, "bare", "ovf"]}}})
         return Response(405, {"message": "not in the stub"})
 
     def _list(self, params):

@@ -1,0 +1,312 @@
+# -*- coding: utf-8 -*-
+# Copyright: imagecat.glance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to imagecat.glance: what the image module does with its options (its module class's base).
+
+Reads the image, validates everything before the first write (``validate_before_write``), then
+creates, updates, fills, replaces or deletes it. Data goes through the publish path
+(``_publish``): a replacement is staged and takes the name only once its data is verified.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.imagecat.glance.plugins.module_utils._disk_format import check_disk_format
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
+    DigestCache,
+    check_file,
+    file_digests,
+    hash_cache_path,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._image_options import ImageMetadata
+from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
+    apply_patch,
+    create_body,
+    custom_properties,
+    desired_tags,
+    managed_view,
+    parse_checksum,
+    predicted_new_image,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._images import (
+    InputError,
+    delete_image,
+    get_image,
+    set_active,
+    update_image,
+    wait_for_image,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import check_store_ids, list_stores
+from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import check_image_properties
+from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
+from ansible_collections.imagecat.glance.plugins.module_utils._publish import (
+    BUSY,
+    DEFAULT_HASH,
+    STAGED_FOR,
+    Publisher,
+    failed_upload_traces,
+    replace_ids,
+    staged_body,
+)
+
+# Metadata a replacement image takes over from the image it replaces.
+CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", "min_disk", "min_ram")
+UNPROTECT = [{"op": "replace", "path": "/protected", "value": False}]
+
+
+class ImageTask(GlanceModule):
+    """The image module's behaviour; the module file adds the options."""
+
+    def run(self):
+        p = self.params
+        # Everything that can be checked without the cloud, before any request.
+        self.meta = ImageMetadata(p)
+        self.properties, self.tags = self.meta.properties, self.meta.tags
+        self.checksum = parse_checksum(p["checksum"])
+        if p["timeout"] <= 0:
+            raise InputError("timeout: give a number of seconds greater than 0.")
+        if p["filename"]:
+            check_file(p["filename"], require_data=True)
+        self.cache = DigestCache(hash_cache_path(p["hash_cache"]))
+        self.local = None
+        self.meta.resolve_owner(self.connection)
+        self.scope = self.meta.scope(self.connection)
+        self.publisher = Publisher(self.client, self.scope, self.warn, p["timeout"], self.cache)
+
+        current = self.meta.find_current(self.client, self.connection)
+        if p["state"] != "absent":
+            check_image_properties(self.client, self.properties, current, p["validate_properties"], self.warn)
+        if p["state"] == "absent":
+            return self.ensure_absent(current)
+        return self.ensure_present(current)
+
+    def validate_before_write(self, fields, base=None):
+        """The one place where what this task is about to write is checked against the file and the
+        cloud (called before the first write of every path that sends data)."""
+        p = self.params
+        if p["filename"]:
+            formats = {f: fields.get(f) or (base or {}).get(f) for f in ("disk_format", "container_format")}
+            for field, value in formats.items():
+                if not value:
+                    raise InputError("%s is needed to upload filename to a new image." % field)
+            check_disk_format(p["filename"], formats["disk_format"], formats["container_format"])
+            self.check_expected_checksum()
+            if p["store"]:
+                check_store_ids(list_stores(self.client), [p["store"]], "store")
+
+    # ---- absent ----------------------------------------------------------------------------
+    def ensure_absent(self, current):
+        if current is None:
+            return self.result(changed=False, image=None, before={}, after={})
+        if current.get("protected") and self.params["protected"] is not False:
+            raise InputError("image %s (%s) is protected; set protected: false in this task to unprotect "
+                             "and delete it." % (current["id"], current.get("name")))
+        if not self.check_mode:
+            if current.get("protected"):
+                update_image(self.client, current["id"], UNPROTECT)
+            delete_image(self.client, current["id"])
+        return self.result(changed=True, image=None, before=managed_view(current), after={})
+
+    # ---- present / deactivated -----------------------------------------------------------------
+    def ensure_present(self, current):
+        p = self.params
+        if current is not None and current.get("status") in BUSY:
+            current = self.settle(current)
+        if current is not None and failed_upload_traces(current) and p["filename"]:
+            # It cannot take data again (Glance answers 500 "Duplicate"): this run makes the image afresh,
+            # once what it will upload has passed the checks.
+            self.validate_before_write(self.meta.desired(self.client, current), base=current)
+            if not self.check_mode:
+                delete_image(self.client, current["id"])
+            current = None
+        fields = self.meta.desired(self.client, current)
+        if current is None:
+            return self.create(fields)
+
+        content = self.content_change(current)
+        formats_change = [f for f in ("disk_format", "container_format")
+                          if f in fields and current.get(f) != fields[f] and current.get("status") != "queued"]
+        if content == "differs" or formats_change:
+            decision = p["on_content_change"]
+            if decision == "replace" and p["filename"]:
+                return self.replace(current, fields)
+            if formats_change:
+                raise InputError("%s: image %s already has data, and Glance does not change the format of "
+                                 "an image with data. Give filename with on_content_change: replace to make a "
+                                 "new image in the new format." % ("/".join(formats_change), current["id"]))
+            if decision == "fail":
+                raise InputError("filename: %s differs from the data of image %s (%s %s here, %s in Glance). "
+                                 "Set on_content_change: replace to replace the image, or keep to leave its data."
+                                 % (p["filename"], current["id"], self.local_algo(current), self.local[1],
+                                    current.get("os_hash_value")))
+            self.warn("filename: %s differs from the data of image %s; kept the image's data "
+                      "(on_content_change: keep)." % (p["filename"], current["id"]))
+
+        ops = self.meta.patch(current, fields)
+        upload = content == "missing"
+        status_change = self.status_change(current, will_have_data=upload or current.get("status") != "queued")
+        if upload:
+            self.validate_before_write(fields, base=current)
+        changed = bool(ops or upload or status_change)
+        if self.check_mode or not changed:
+            image = apply_patch(current, ops)
+            if upload:
+                image.update(status="active", os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
+            if status_change:
+                image["status"] = "deactivated" if status_change == "deactivate" else "active"
+            return self.result(changed=changed, image=image, before=managed_view(current), after=managed_view(image))
+
+        image = update_image(self.client, current["id"], ops) if ops else current
+        if upload:
+            image = self.publisher.put_data(image, self.file_source(), self.checksum, made_here=False, wait=p["wait"])
+        if status_change:
+            set_active(self.client, image["id"], status_change == "reactivate")
+            image = get_image(self.client, image["id"])
+        return self.result(changed=True, image=image, before=managed_view(current), after=managed_view(image))
+
+    def settle(self, current):
+        """Wait for an upload or import that is at work on the image."""
+        if not self.params["wait"]:
+            raise InputError("image %s is %s (an upload or import is at work); run again later or set wait: true."
+                             % (current["id"], current["status"]))
+        return wait_for_image(self.client, current["id"], lambda i: i.get("status") not in BUSY,
+                              self.params["timeout"])
+
+    def status_change(self, current, will_have_data):
+        status = current.get("status")
+        if self.params["state"] == "deactivated" and status != "deactivated":
+            if not will_have_data:
+                raise InputError("state: image %s has no data, and Glance deactivates only images with data; "
+                                 "give filename." % current["id"])
+            return "deactivate"
+        if self.params["state"] == "present" and status == "deactivated":
+            return "reactivate"
+        return None
+
+    # ---- content ---------------------------------------------------------------------------------
+    def file_source(self):
+        return {"kind": "file", "filename": self.params["filename"], "store": self.params["store"]}
+
+    def local_algo(self, image):
+        return (image or {}).get("os_hash_algo") or DEFAULT_HASH
+
+    def local_digest(self, algorithm):
+        """Digest of filename (cached), remembered as self.local = (algorithm, hex)."""
+        digest = file_digests(self.params["filename"], [algorithm], self.cache)[algorithm]
+        self.local = (algorithm, digest)
+        return digest
+
+    def check_expected_checksum(self):
+        """The checksum option against the local file, before anything is written."""
+        if self.checksum and self.params["filename"]:
+            algo, expected = self.checksum
+            actual = file_digests(self.params["filename"], [algo], self.cache)[algo]
+            if actual != expected:
+                raise InputError("checksum: %s of %s is %s, not the expected %s; nothing was changed."
+                                 % (algo, self.params["filename"], actual, expected))
+
+    def content_change(self, current):
+        """'missing' (no data yet), 'differs', 'same', or None (no filename given)."""
+        if not self.params["filename"]:
+            if current.get("os_hash_value"):
+                self.publisher.verify(current, None, self.checksum)
+            return None
+        self.check_expected_checksum()
+        if current.get("status") in ("queued",) or not current.get("os_hash_value"):
+            return "missing"
+        same = self.local_digest(self.local_algo(current)) == current.get("os_hash_value")
+        return "same" if same else "differs"
+
+    # ---- create / replace ------------------------------------------------------------------------
+    def create(self, fields):
+        p = self.params
+        if p["state"] == "deactivated" and not p["filename"]:
+            raise InputError("state: deactivated needs data, and a new image has none; give filename (or create "
+                             "the image with state: present first).")
+        self.validate_before_write(fields)
+        body = create_body(None, p["name"], fields, self.properties, self.tags)
+        if self.check_mode:
+            image = predicted_new_image(dict(body, id=self.meta.new_image_id(self.connection)),
+                                        has_data=bool(p["filename"]))
+            if p["filename"]:
+                image.update(os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
+                if p["state"] == "deactivated":
+                    image["status"] = "deactivated"
+            return self.result(changed=True, image=image, before={}, after=managed_view(image))
+        staged = self.staged_leftover() if p["filename"] and not p["id"] else None
+        if staged is not None:
+            # An interrupted replace left its verified (or empty) image hidden: it takes the name now.
+            image, made_here = staged, False
+        else:
+            image, made_here = self.meta.new_image(self.client, self.connection, body, self.publisher)
+        if not made_here and staged is None:
+            # Another run of this task created the image at the same moment: carry on with it.
+            return self.ensure_present(image)
+        if p["filename"] and image.get("status") == "queued":
+            image = self.publisher.put_data(image, self.file_source(), self.checksum, made_here, wait=p["wait"])
+        if staged is not None:
+            image = self.publisher.publish(get_image(self.client, image["id"]), p["name"],
+                                           fields.get("os_hidden", False))
+        if p["state"] == "deactivated":
+            set_active(self.client, image["id"], False)
+            image = get_image(self.client, image["id"])
+        return self.result(changed=True, image=image, before={}, after=managed_view(image))
+
+    def staged_leftover(self):
+        """A staged image of this name, left by an interrupted replace, that holds (or can take) our data."""
+        for image in self.publisher.list_marked([(STAGED_FOR, self.params["name"])]):
+            if image.get("status") == "queued" and not failed_upload_traces(image):
+                return image
+            if image.get("os_hash_value") == self.local_digest(self.local_algo(image)):
+                return image
+        return None
+
+    def replace(self, current, fields):
+        p = self.params
+        if current.get("protected") and p["protected"] is not False:
+            raise InputError("on_content_change: image %s is protected, so it cannot be replaced; set "
+                             "protected: false in this task, or use a new name." % current["id"])
+        if not p["wait"]:
+            raise InputError("on_content_change: replace needs wait: true; the new image takes the name only "
+                             "once its data is verified.")
+        fields = dict({f: current[f] for f in CARRIED_FIELDS if current.get(f) is not None}, **fields)
+        fields.pop("protected", None)
+        self.validate_before_write(fields, base=current)
+        tags = desired_tags(current.get("tags"), self.tags, p["purge_tags"]) if self.tags is not None \
+            else current.get("tags")
+        properties = dict(custom_properties(current)) if not p["purge_properties"] else {}
+        properties.update(self.properties or {})
+        properties.pop(STAGED_FOR, None)
+        name = current.get("name")
+        digest = self.local_digest(DEFAULT_HASH)
+        ids = list(replace_ids(self.scope, name, digest))
+        body = create_body(None, name, fields, properties, tags)
+        if self.check_mode:
+            new = predicted_new_image(dict(body, id=ids[0], os_hash_algo=DEFAULT_HASH, os_hash_value=digest),
+                                      has_data=True)
+            return self.result(changed=True, image=new, before=managed_view(current), after=managed_view(new))
+        new = self.staged_replacement(staged_body(body, name, digest), ids, name)
+        self.publisher.retire(current)
+        extra = [{"op": "replace", "path": "/protected", "value": True}] if p["protected"] else []
+        new = self.publisher.publish(get_image(self.client, new["id"]), name, fields.get("os_hidden", False), extra)
+        return self.result(changed=True, image=new, before=managed_view(current), after=managed_view(new))
+
+    def staged_replacement(self, body, ids, name):
+        """The hidden replacement, created (or adopted after an interruption) and verified."""
+        marker = {STAGED_FOR: name}
+
+        def siblings():
+            return self.publisher.list_marked([(STAGED_FOR, name)])
+        image, made_here = self.publisher.create(body, ids, marker, siblings)
+        if failed_upload_traces(image):
+            # An interrupted upload left it unable to take data: drop it, the next id takes over.
+            self.publisher.discard(image)
+            image, made_here = self.publisher.create(body, ids, marker, siblings)
+        if image.get("status") in BUSY:
+            image = self.settle(image)
+        if image.get("status") == "queued":
+            return self.publisher.put_data(image, self.file_source(), self.checksum, made_here)
+        if image.get("os_hash_value") != self.local_digest(self.local_algo(image)):
+            raise InputError("image %s (%s), staged for '%s', holds other data than %s; delete it and run again."
+                             % (image["id"], image.get("name"), name, self.params["filename"]))
+        self.publisher.verify(image, None, self.checksum)
+        return image

@@ -1,0 +1,45 @@
+"""imagecat.glance.image (ImageModule): bad input is refused before any write request."""
+
+import pytest
+
+from ansible_collections.imagecat.glance.plugins.modules.image import ImageModule
+
+
+@pytest.fixture
+def files(tmp_path):
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(b"\x01" * 65536)
+    empty = tmp_path / "empty.raw"
+    empty.write_bytes(b"")
+    return {"raw": str(raw), "empty": str(empty)}
+
+
+def run(args, **kwargs):
+    return ImageModule.run_in_controller("image", dict(args, cloud="demo", hash_cache=False), **kwargs)
+
+
+@pytest.mark.parametrize("args, says", [
+    ({"filename": "empty", "disk_format": "raw", "container_format": "bare"}, "is empty (0 bytes)"),
+    ({"filename": "raw", "disk_format": "qcow2", "container_format": "bare"},
+     "says disk format raw, but disk_format is qcow2"),
+    ({"state": "deactivated"}, "state: deactivated needs data"),
+    ({"filename": "raw", "timeout": 0}, "timeout: give a number of seconds greater than 0"),
+    ({"filename": "raw"}, "disk_format is needed to upload filename to a new image"),
+])
+def test_bad_input_fails_before_any_write(glance, files, args, says):
+    args = dict(args, name="x")
+    if "filename" in args:
+        args["filename"] = files[args["filename"]]
+    result = run(args)
+    assert result["failed"] is True
+    assert says in result["msg"]
+    assert glance.writes() == []
+
+
+def test_check_mode_predicts_the_create_without_writes(glance, files):
+    result = run({"name": "x", "filename": files["raw"], "disk_format": "raw", "container_format": "bare"},
+                 check_mode=True)
+    assert result["changed"] is True
+    assert result["image"]["status"] == "active"
+    assert result["image"]["name"] == "x"
+    assert glance.writes() == []
