@@ -2,8 +2,10 @@ import pytest
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
+    GlanceError,
     InputError,
     build_list_query,
+    delete_image,
     find_images,
     is_uuid,
     named_image_id,
@@ -125,3 +127,20 @@ def test_named_ids_are_stable_and_differ_by_project_name_and_attempt():
     assert is_uuid(first)
     assert len({first, named_image_id("p2", "ubuntu"), named_image_id("p1", "debian"),
                 named_image_id("p1", "ubuntu", 1)}) == 4
+
+
+def test_a_delete_that_meets_an_overlapping_delete_counts_as_gone():
+    transition = FakeResponse(400, {"message": "Image status transition from deleted to deleted is not allowed"})
+    for after in (FakeResponse(404, {"message": "gone"}), FakeResponse(200, {"id": UUID, "status": "deleted"})):
+        session = FakeSession(routed({
+            ("DELETE", "/v2/images/" + UUID): lambda kw: transition,
+            ("GET", "/v2/images/" + UUID): lambda kw, after=after: after,
+        }))
+        assert delete_image(GlanceClient(session, "http://g:9292"), UUID) is False
+    # A 400 for an image that is still there is a real refusal.
+    session = FakeSession(routed({
+        ("DELETE", "/v2/images/" + UUID): lambda kw: FakeResponse(400, {"message": "refused"}),
+        ("GET", "/v2/images/" + UUID): lambda kw: FakeResponse(200, {"id": UUID, "status": "active"}),
+    }))
+    with pytest.raises(GlanceError, match="refused"):
+        delete_image(GlanceClient(session, "http://g:9292"), UUID)
