@@ -286,9 +286,12 @@ def create_named_image(client, body, scope):
         except GlanceError as error:
             if error.status != 409:
                 raise
+            # A 409 to a repeated POST (the first try got a 5xx or lost its connection) is our own
+            # first try that landed: this run made the image.
+            replayed = error.replayed
         existing = get_image(client, image_id)
         if existing is not None and existing.get("name") == body["name"]:
-            return existing, False
+            return existing, replayed
     # Many deleted or renamed images of this name: an id of its own, made retry-safe by create_image.
     return create_image(client, dict(body, id=str(uuid.uuid4()))), True
 

@@ -166,3 +166,16 @@ def test_ids_of_deleted_or_renamed_images_are_skipped():
     assert made_here is True
     assert image["id"] == named_image_id("p1", "ubuntu", 2)
     assert [call[0] for call in session.calls] == ["POST", "GET", "POST", "GET", "POST"]
+
+
+def test_a_create_replayed_after_a_503_that_landed_is_made_here():
+    """The first POST created the image but its answer was a 503: the replay meets 409, and the run made it."""
+    image_id = named_image_id("p1", "ubuntu")
+    landed = {"id": image_id, "name": "ubuntu", "status": "queued"}
+    answers = [FakeResponse(503, {"message": "busy"}), FakeResponse(409, {"message": "exists"}),
+               FakeResponse(200, landed)]
+    session = FakeSession(lambda method, url, kwargs: answers.pop(0))
+    client = GlanceClient(session, "http://g:9292", sleep=lambda seconds: None)
+    image, made_here = create_named_image(client, {"name": "ubuntu"}, "p1")
+    assert (image, made_here) == (landed, True)
+    assert [call[0] for call in session.calls] == ["POST", "POST", "GET"]
