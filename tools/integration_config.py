@@ -29,6 +29,8 @@ def main(source, target):
         "local_cloud_facts": os.path.abspath(source),
         # For targets that serve files over loopback HTTP (web-download imports).
         "serve_files_command": "%s %s" % (sys.executable, os.path.join(tools, "serve_files.py")),
+        # For the faults target: a loopback proxy that injects faults in front of Glance.
+        "fault_proxy_command": "%s %s" % (sys.executable, os.path.join(tools, "fault_proxy.py")),
         "glance_region": facts.get("region_name"),
         # Counts the requests the region's Glance logged between two marks (its own uwsgi log), to
         # cross-check the zero-write claims of the targets.
