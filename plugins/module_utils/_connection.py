@@ -284,7 +284,7 @@ def _translate_keystone_error(exc, cloud_name, auth_url, auth_type=None):
             "Authentication failed for %s (HTTP 401)%s: Keystone refused the credentials. "
             "Check %s, %s and the project." % (where, at, source.of("auth.username"), source.of("auth.password")),
             status=401, request_id=request_id)
-    if isinstance(exc, ks_exceptions.SSLError):
+    if isinstance(exc, (ks_exceptions.ConnectionError, ks_exceptions.DiscoveryFailure)):
         message = tls_error_message(exc, auth_url or "the identity service", where)
         if message:
             return GlanceError(message)
