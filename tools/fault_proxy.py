@@ -20,6 +20,7 @@ the query) match, and whose ``times`` is not used up, applies to the request:
   delay         wait ``seconds`` (default 3), then forward
   cut_response  forward, then send the response head and half of its body, and reset
   cut_request   forward the head and half of the request body (``after_bytes``), then reset both sides
+  throttle      forward the request body at ``rate`` bytes a second (a slow upload)
 
 Bounded: the proxy exits after ``--max-seconds`` (default 300) or ``--max-requests`` (default
 5000) requests, whichever comes first. Binds 127.0.0.1 only. Standard library only. Each
@@ -47,7 +48,7 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 HEAD_LIMIT = 256 * 1024
 IO_TIMEOUT = 120.0
-FAULTS = ("503", "lost_response", "reset", "delay", "cut_response", "cut_request")
+FAULTS = ("503", "lost_response", "reset", "delay", "cut_response", "cut_request", "throttle")
 
 
 class State:
@@ -160,18 +161,24 @@ def drain_body(sock, headers, already):
         left -= len(chunk)
 
 
-def pump(src, dst, limit=None):
-    """Copy src to dst until src closes (or limit bytes); returns bytes copied."""
+def pump(src, dst, limit=None, rate=None):
+    """Copy src to dst until src closes (or limit bytes, at most rate bytes a second); returns bytes copied."""
     copied = 0
+    started = time.monotonic()
+    size = 65536 if rate is None else max(1024, min(65536, int(rate) // 10))
     while limit is None or copied < limit:
         try:
-            chunk = src.recv(65536 if limit is None else min(65536, limit - copied))
+            chunk = src.recv(size if limit is None else min(size, limit - copied))
         except OSError:
             break
         if not chunk:
             break
         dst.sendall(chunk)
         copied += len(chunk)
+        if rate:
+            ahead = copied / float(rate) - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
     return copied
 
 
@@ -215,7 +222,8 @@ def handle(client, target, state):
             return
         if rest:
             upstream.sendall(rest)
-        sender = threading.Thread(target=_forward_body, args=(client, upstream), daemon=True)
+        rate = float(rule["rate"]) if fault == "throttle" else None
+        sender = threading.Thread(target=_forward_body, args=(client, upstream, rate), daemon=True)
         sender.start()
         response_head, response_rest = read_head(upstream)
         if response_head is None:
@@ -253,10 +261,10 @@ class _Null:
         pass
 
 
-def _forward_body(client, upstream):
+def _forward_body(client, upstream, rate=None):
     """The rest of the request body (an upload) goes up while the response is awaited."""
     try:
-        pump(client, upstream)
+        pump(client, upstream, rate=rate)
     except OSError:
         pass
 

@@ -554,6 +554,10 @@ def connect(adapter):
     cloud_name = options.get("cloud")
     auth_url = (region.config.get("auth") or {}).get("auth_url")
     auth_type = region.config.get("auth_type")
+    if (auth_type or "password") in ("password", "v3password", "v2password") and not (
+            region.config.get("auth") or {}).get("password"):
+        # keystoneauth would raise a bare Exception('password is a required attribute').
+        raise GlanceError("Incomplete credentials for %s: missing %s." % (source, source.of("auth.password")))
     try:
         with _quiet_sdk():
             session = region.get_session()

@@ -195,3 +195,12 @@ def test_tls_errors_are_explained():
     assert "not signed by a known CA" in message and "ca_cert" in message
     assert "client_key does not belong" in _connection.tls_error_message(Exception("[SSL: KEY_VALUES_MISMATCH]"), "u", "w")
     assert _connection.tls_error_message(Exception("Connection refused"), "u", "w") is None
+
+
+def test_a_password_auth_without_password_names_the_option_and_source(clouds_yaml):
+    with pytest.raises(GlanceError) as caught:
+        connect({"auth": {"auth_url": "http://127.0.0.1:1/v3", "username": "u", "project_name": "p"}})
+    assert caught.value.message == ("Incomplete credentials for the cloud given by the auth option (clouds.yaml "
+                                    "and OS_* variables not used): missing auth.password (task option).")
+    with pytest.raises(GlanceError, match=r"cloud 'beta' \(option cloud in .*clouds.yaml\): missing auth.password"):
+        connect({"cloud": "beta"})
