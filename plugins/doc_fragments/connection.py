@@ -24,7 +24,7 @@ options:
         C(project_name), C(user_domain_name), C(project_domain_name); the keys the O(auth_type) plugin takes
         (for example C(token) for C(v3token), C(application_credential_id) and
         C(application_credential_secret) for C(v3applicationcredential)).
-      - Merged over the cloud selected by O(cloud) (or C(OS_CLOUD)). Without either, O(auth) is used alone:
+      - Merged over the cloud selected by O(cloud) (or C(OS_CLOUD)). Without either, O(auth) is used alone;
         C(clouds.yaml), C(secure.yaml) and the C(OS_*) credential variables are not read.
       - Only the values of secret keys (C(password), C(token), C(application_credential_secret), any key
         whose name contains C(secret), C(key), C(passcode) or C(otp)) are masked in results and logs;

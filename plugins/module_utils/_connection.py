@@ -258,8 +258,9 @@ def tls_error_message(exc, url, where):
     if "key_values_mismatch" in lowered or "key values mismatch" in lowered:
         return ("TLS client certificate for %s: client_key does not belong to client_cert. Give the key of "
                 "that certificate." % where)
-    if any(marker in lowered for marker in ("certificate required", "certificate_required", "handshake failure",
-                                           "alert bad certificate", "unknown ca")):
+    client_markers = ("certificate required", "certificate_required", "handshake failure", "alert bad certificate",
+                      "unknown ca")
+    if any(marker in lowered for marker in client_markers):
         return ("TLS handshake with %s failed for %s: the server asks for a client certificate it accepts (%s). "
                 "Give client_cert and client_key." % (url, where, text))
     if "ssl" in lowered and ("pem lib" in lowered or "no such file" in lowered or "no start line" in lowered):

@@ -78,7 +78,7 @@ class GlanceModule:
 
     def __init__(self, module=None):
         self.module = module or _GlanceAnsibleModule(argument_spec=self.full_spec(), supports_check_mode=True,
-                                              **self.module_kwargs)
+                                                     **self.module_kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._connection = None
@@ -176,6 +176,9 @@ class GlanceModule:
                 key = repr((sorted((option, repr(instance.params.get(option))) for option in CONNECTION_ARGSPEC),
                             sorted(item for item in os.environ.items() if item[0].startswith("OS_"))))
                 instance._connection = connections.get(key)
+                # A shared connection's warnings (validate_certs: false) belong to every item.
+                for warning in getattr(instance._connection, "warnings", ()):
+                    instance.warn(warning)
             try:
                 try:
                     result = instance.run()
