@@ -220,15 +220,30 @@ class Source:
         self.how = how  # "option cloud", "OS_CLOUD", "the only cloud", "option auth", "OS_* variables"
         self.path = path
 
-    def __str__(self):
+    @property
+    def label(self):
+        """Which cloud: "cloud 'demo'", "the cloud given by the auth option", ..."""
         if self.how == "option auth":
-            return "the cloud given by the auth option (clouds.yaml and OS_* variables not used)"
+            return "the cloud given by the auth option"
         if self.how == "OS_* variables":
-            return "the cloud given by the OS_* variables (OS_AUTH_URL, OS_USERNAME, ...)"
+            return "the cloud given by the OS_* variables"
         if self.cloud_name:
-            where = " in %s" % self.path if self.path else ""
-            return "cloud '%s' (%s%s)" % (self.cloud_name, self.how or "option cloud", where)
+            return "cloud '%s'" % self.cloud_name
         return "the cloud given by auth or OS_* variables"
+
+    @property
+    def origin(self):
+        """Where it was configured: "option cloud in /path/clouds.yaml", ..."""
+        if self.how == "option auth":
+            return "clouds.yaml and OS_* variables not used"
+        if self.how == "OS_* variables":
+            return "OS_AUTH_URL, OS_USERNAME, ..."
+        if self.cloud_name:
+            return "%s%s" % (self.how or "option cloud", " in %s" % self.path if self.path else "")
+        return ""
+
+    def __str__(self):
+        return "%s (%s)" % (self.label, self.origin) if self.origin else self.label
 
     def of(self, option):
         """Where one auth value came from: 'auth.auth_url (option auth)' or '... (clouds.yaml path)'."""
@@ -272,18 +287,21 @@ def tls_error_message(exc, url, where):
 def _translate_keystone_error(exc, cloud_name, auth_url, auth_type=None):
     where = _describe_cloud(cloud_name)
     source = cloud_name if isinstance(cloud_name, Source) else Source(cloud_name)
+    # "<cloud> at <url> (<where it was configured>)": the cloud and URL first, as before the origin was added.
     at = " at %s" % auth_url if auth_url else ""
+    at += " (%s)" % source.origin if source.origin else ""
     token_auth = (auth_type or "").lower() in _TOKEN_AUTH_TYPES
     request_id = getattr(exc, "request_id", None)
     if token_auth and isinstance(exc, (ks_exceptions.Unauthorized, ks_exceptions.NotFound)):
         return GlanceError(
             "Keystone%s refused the token in %s for %s (HTTP %s): it is expired, revoked or wrong. "
             "Get a new token, or authenticate with a password or an application credential instead."
-            % (at, source.of("auth.token"), where, exc.http_status), status=exc.http_status, request_id=request_id)
+            % (at, source.of("auth.token"), source.label, exc.http_status), status=exc.http_status, request_id=request_id)
     if isinstance(exc, ks_exceptions.Unauthorized):
         return GlanceError(
             "Authentication failed for %s (HTTP 401)%s: Keystone refused the credentials. "
-            "Check %s, %s and the project." % (where, at, source.of("auth.username"), source.of("auth.password")),
+            "Check %s, %s and the project." % (source.label, at, source.of("auth.username"),
+                                                source.of("auth.password")),
             status=401, request_id=request_id)
     if isinstance(exc, (ks_exceptions.ConnectionError, ks_exceptions.DiscoveryFailure)):
         message = tls_error_message(exc, auth_url or "the identity service", where)
@@ -297,7 +315,7 @@ def _translate_keystone_error(exc, cloud_name, auth_url, auth_type=None):
     if isinstance(exc, ks_exceptions.ConnectionError):
         return GlanceError(
             "Cannot reach the identity service of %s%s: %s. Check %s and that the "
-            "service is running." % (where, at, exc, source.of("auth.auth_url")))
+            "service is running." % (source.label, at, exc, source.of("auth.auth_url")))
     if isinstance(exc, ks_exceptions.EndpointNotFound):
         return GlanceError(
             "No image service endpoint in the catalogue of %s: %s. Check region_name and interface, "
@@ -307,7 +325,7 @@ def _translate_keystone_error(exc, cloud_name, auth_url, auth_type=None):
         return GlanceError("Incomplete credentials for %s: missing %s." % (where, names))
     if isinstance(exc, ks_exceptions.HttpError):
         return GlanceError("The identity service of %s%s answered HTTP %s: %s"
-                           % (where, at, exc.http_status, exc.message), status=exc.http_status,
+                           % (source.label, at, exc.http_status, exc.message), status=exc.http_status,
                            request_id=request_id)
     return GlanceError("Could not authenticate to %s: %s" % (where, exc))
 

@@ -204,3 +204,11 @@ def test_a_password_auth_without_password_names_the_option_and_source(clouds_yam
                                     "and OS_* variables not used): missing auth.password (task option).")
     with pytest.raises(GlanceError, match=r"cloud 'beta' \(option cloud in .*clouds.yaml\): missing auth.password"):
         connect({"cloud": "beta"})
+
+
+def test_messages_put_the_cloud_and_url_first_then_where_it_was_configured(clouds_yaml):
+    with pytest.raises(GlanceError) as caught:
+        connect({"cloud": "alpha", "api_timeout": 2})
+    assert caught.value.message.startswith(
+        "Cannot reach the identity service of cloud 'alpha' at http://127.0.0.1:1/v3 (option cloud in %s): "
+        % clouds_yaml)
