@@ -298,10 +298,10 @@ def _translate_keystone_error(exc, cloud_name, auth_url, auth_type=None):
             "Get a new token, or authenticate with a password or an application credential instead."
             % (at, source.of("auth.token"), source.label, exc.http_status), status=exc.http_status, request_id=request_id)
     if isinstance(exc, ks_exceptions.Unauthorized):
+        checks = (source.of("auth.username"), source.of("auth.password"))
         return GlanceError(
             "Authentication failed for %s (HTTP 401)%s: Keystone refused the credentials. "
-            "Check %s, %s and the project." % (source.label, at, source.of("auth.username"),
-                                                source.of("auth.password")),
+            "Check %s, %s and the project." % ((source.label, at) + checks),
             status=401, request_id=request_id)
     if isinstance(exc, (ks_exceptions.ConnectionError, ks_exceptions.DiscoveryFailure)):
         message = tls_error_message(exc, auth_url or "the identity service", where)

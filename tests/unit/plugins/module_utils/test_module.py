@@ -198,4 +198,3 @@ def test_auth_secrets_are_masked_when_another_option_is_invalid():
     result = run({"name": "a", "auth": {"username": "demo", "password": "pw-0123456789"}, "bogus": 1})
     assert result["failed"] is True
     assert "pw-0123456789" not in repr(result)
-
