@@ -26,9 +26,13 @@ def main(source, target):
         # For targets that stop and start the cloud (image_interrupted).
         "local_cloud_command": "%s %s" % (sys.executable, cloud_py),
         "local_cloud_dir": facts["cloud_dir"],
+        # Optional fronts (TLS, short-lived tokens) for the targets that need them.
+        "local_cloud_fronts_command": "%s %s" % (sys.executable, os.path.join(tools, "local_cloud", "fronts.py")),
         "local_cloud_facts": os.path.abspath(source),
         # For targets that serve files over loopback HTTP (web-download imports).
         "serve_files_command": "%s %s" % (sys.executable, os.path.join(tools, "serve_files.py")),
+        # For the faults target: a loopback proxy that injects faults in front of Glance.
+        "fault_proxy_command": "%s %s" % (sys.executable, os.path.join(tools, "fault_proxy.py")),
         "glance_region": facts.get("region_name"),
         # Counts the requests the region's Glance logged between two marks (its own uwsgi log), to
         # cross-check the zero-write claims of the targets.

@@ -21,8 +21,14 @@ options:
   auth:
     description:
       - Authentication parameters given inline, such as C(auth_url), C(username), C(password),
-        C(project_name), C(user_domain_name), C(project_domain_name).
-      - Merged over the cloud selected by O(cloud).
+        C(project_name), C(user_domain_name), C(project_domain_name); the keys the O(auth_type) plugin takes
+        (for example C(token) for C(v3token), C(application_credential_id) and
+        C(application_credential_secret) for C(v3applicationcredential)).
+      - Merged over the cloud selected by O(cloud) (or C(OS_CLOUD)). Without either, O(auth) is used alone;
+        C(clouds.yaml), C(secure.yaml) and the C(OS_*) credential variables are not read.
+      - Only the values of secret keys (C(password), C(token), C(application_credential_secret), any key
+        whose name contains C(secret), C(key), C(passcode) or C(otp)) are masked in results and logs;
+        usernames, project names and C(auth_url) stay readable.
     type: dict
   auth_type:
     description:
@@ -41,6 +47,7 @@ options:
     description:
       - Verify the TLS certificates of Keystone and Glance.
       - When unset, the cloud's C(verify) setting is used; without one, certificates are verified.
+      - V(false) adds a warning to the task's result.
     type: bool
     aliases: [verify]
   ca_cert:
@@ -57,7 +64,7 @@ options:
     type: path
   api_timeout:
     description:
-      - Seconds to wait for one HTTP response before giving up.
+      - Seconds to wait for one HTTP response before giving up; above 0. Unset, requests wait without limit.
     type: int
   endpoint:
     description:
@@ -74,7 +81,9 @@ requirements:
   - keystoneauth1 >= 5.0
   - openstacksdk >= 1.0 (only its C(clouds.yaml) loader, when O(cloud) or C(OS_*) variables are used)
 notes:
-  - Secrets (O(auth), O(token), O(client_key)) are never returned or logged.
+  - Secrets (the secret keys of O(auth), O(token), O(client_key)) are never returned or logged.
+  - Which source wins (task options, C(clouds.yaml), C(OS_*)), retries and TLS are described in the
+    connection guide of the collection's docs.
 """
 
     # For lookup and inventory plugins: where else each connection option may come from.

@@ -20,6 +20,8 @@ class GlanceError(Exception):
         self.request_id = request_id
         self.method = method
         self.url = url
+        # True when this answer came to a repeat of the request: an earlier try may have landed.
+        self.replayed = False
 
     def __str__(self):
         return self.message

@@ -80,13 +80,15 @@ def image_api_root(endpoint):
 class GlanceClient:
     """REST calls against one Image service endpoint through a keystoneauth1 session."""
 
-    def __init__(self, session, endpoint, retries=3, sleep=time.sleep, connection_errors=()):
+    def __init__(self, session, endpoint, retries=3, sleep=time.sleep, connection_errors=(), describe_error=None):
         self.session = session
         self.root = image_api_root(endpoint)
         self.retries = retries
         self.sleep = sleep
         # keystoneauth1's connection exceptions, passed in so this file needs no import.
         self.connection_errors = tuple(connection_errors)
+        # (exception, url) -> a message for failures no retry can mend (TLS), or None.
+        self.describe_error = describe_error
         # Requests sent, by method (retries included): modules report them to prove idempotence.
         self.request_counts = {}
         self._count_lock = threading.Lock()
@@ -129,20 +131,31 @@ class GlanceClient:
             try:
                 response = self.session.request(url, method, **kwargs)
             except self.connection_errors as exc:
+                fatal = self.describe_error(exc, self.root) if self.describe_error else None
+                if fatal:
+                    raise GlanceError("%s %s failed: %s" % (method, url, fatal), method=method, url=url)
                 if attempt < len(delays):
                     self.sleep(delays[attempt])
                     attempt += 1
                     continue
-                raise GlanceError(
-                    "%s %s failed: cannot reach the Image service at %s (%s)"
-                    % (method, url, self.root, clean_error_message(str(exc))),
+                error = GlanceError(
+                    "%s %s failed: cannot reach the Image service at %s (%s)%s"
+                    % (method, url, self.root, clean_error_message(str(exc)),
+                       "; gave up after %d retries" % attempt if attempt else ""),
                     method=method, url=url)
+                error.replayed = attempt > 0
+                raise error
             if response.status_code in RETRY_STATUSES and attempt < len(delays):
                 self.sleep(delays[attempt])
                 attempt += 1
                 continue
             if response.status_code not in expected:
-                raise error_from_response(response, method, url)
+                error = error_from_response(response, method, url)
+                if attempt and response.status_code in RETRY_STATUSES:
+                    error.message += " (gave up after %d retries)" % attempt
+                error.replayed = attempt > 0
+                raise error
+            response.replayed = attempt > 0
             return response
 
     def get_json(self, path, params=None, expected=(200,)):

@@ -29,11 +29,37 @@ from ansible_collections.imagecat.glance.plugins.module_utils._connection import
     CONNECTION_ARGSPEC,
     MissingLibraryError,
     OptionAdapter,
+    auth_secret_values,
     connect,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import flush_digest_caches
 from ansible_collections.imagecat.glance.plugins.module_utils._legacy import require_image_v2
+
+
+class _GlanceAnsibleModule(AnsibleModule):
+    """AnsibleModule whose masked values include the secret keys of ``auth``, and nothing else of it.
+
+    ``auth`` is not ``no_log`` as a whole (that masked usernames and URLs in every result). Its
+    secret values join ``no_log_values`` before the invocation is logged, so neither the log nor
+    exit_json/fail_json ever carry them.
+    """
+
+    def _mask_auth(self):
+        self.no_log_values.update(auth_secret_values(self.params.get("auth")))
+
+    def _log_invocation(self):
+        self._mask_auth()
+        super()._log_invocation()
+
+    def exit_json(self, **kwargs):
+        self._mask_auth()
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        # Also reached from AnsibleModule.__init__ when another option is invalid.
+        self._mask_auth()
+        super().fail_json(msg, **kwargs)
 
 
 class GlanceModule:
@@ -58,8 +84,8 @@ class GlanceModule:
     connection_options = True
 
     def __init__(self, module=None):
-        self.module = module or AnsibleModule(argument_spec=self.full_spec(), supports_check_mode=True,
-                                              **self.module_kwargs)
+        self.module = module or _GlanceAnsibleModule(argument_spec=self.full_spec(), supports_check_mode=True,
+                                                     **self.module_kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._connection = None
@@ -81,6 +107,8 @@ class GlanceModule:
         """
         if self._connection is None:
             self._connection = connect(OptionAdapter.from_dict(self.params))
+            for warning in getattr(self._connection, "warnings", ()):
+                self.warn(warning)
         if not self.read_only and not self._writable_checked:
             require_image_v2(self._connection.client)
             self._writable_checked = True
@@ -155,6 +183,9 @@ class GlanceModule:
                 key = repr((sorted((option, repr(instance.params.get(option))) for option in CONNECTION_ARGSPEC),
                             sorted(item for item in os.environ.items() if item[0].startswith("OS_"))))
                 instance._connection = connections.get(key)
+                # A shared connection's warnings (validate_certs: false) belong to every item.
+                for warning in getattr(instance._connection, "warnings", ()):
+                    instance.warn(warning)
             try:
                 try:
                     result = instance.run()
@@ -198,6 +229,7 @@ class ControllerModule:
         validated = validator.validate(dict(args))
         self.params = validated.validated_parameters
         self.no_log_values.update(validated._no_log_values)
+        self.no_log_values.update(auth_secret_values(self.params.get("auth")))
         for alias in validated._warnings:
             self.warnings.append("Both option %s and its alias %s are set." % (alias["option"], alias["alias"]))
         if validated.errors.errors:  # (the error collection itself is always truthy)

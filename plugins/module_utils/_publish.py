@@ -125,12 +125,15 @@ class Publisher:
             except GlanceError as error:
                 if error.status != 409:
                     raise
+                # A 409 to a repeated POST (the first try got a 5xx or lost its answer) is most
+                # likely our own first try that landed: then this run made the image.
+                replayed = error.replayed
             existing = get_image(self.client, image_id)
             if existing is None:
                 taken += 1
                 continue
             if self.is_ours(existing, marker):
-                return existing, False
+                return existing, replayed
             if self.is_ours(existing, {}):
                 # Our own project's image, renamed or re-purposed since: the next id.
                 continue

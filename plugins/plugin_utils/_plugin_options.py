@@ -21,10 +21,12 @@ from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
+from ansible.utils.display import Display
 
 from ansible_collections.imagecat.glance.plugins.module_utils._connection import (
     MissingLibraryError,
     OptionAdapter,
+    auth_secret_values,
     connect,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
@@ -51,9 +53,6 @@ for _logger_name in ("keystoneauth", "openstack"):
 
 _FILTERS_VALIDATOR = ArgumentSpecValidator({"filters": dict(type="dict", options=FILTERS_ARGSPEC)})
 
-# Keys of the auth dict whose values are credentials (password, token, secret,
-# application_credential_secret, passcode, ...): never repeated in a message.
-_SECRET_AUTH_KEY_PARTS = ("password", "secret", "token", "key", "passcode", "otp")
 REDACTED = "********"
 _SHORT_SECRET = 8
 
@@ -90,9 +89,12 @@ def connect_plugin(plugin, cloud=None):
     fail or to warn and go on.
     """
     try:
-        return connect(connection_adapter(plugin, cloud))
+        connection = connect(connection_adapter(plugin, cloud))
     except MissingLibraryError as error:
         raise AnsibleError(missing_library_message(plugin, error.library, error.error))
+    for warning in getattr(connection, "warnings", ()):
+        Display().warning("%s: %s" % (plugin_name(plugin), warning))
+    return connection
 
 
 def missing_library_message(plugin, library, error):
@@ -177,11 +179,9 @@ def secret_values(plugin):
         value = getter(name)
         if isinstance(value, str) and value:
             secrets.append(value)
-    auth = getter("auth")
-    if isinstance(auth, dict):
-        for key, value in auth.items():
-            if isinstance(value, str) and value and any(part in str(key).lower() for part in _SECRET_AUTH_KEY_PARTS):
-                secrets.append(value)
+    # Only the secret keys of auth (the same rule as the modules): usernames, project names and
+    # auth_url stay readable in messages.
+    secrets.extend(auth_secret_values(getter("auth")))
     # Longest first, so that a secret containing another one is replaced whole.
     return sorted(set(secrets), key=len, reverse=True)
 

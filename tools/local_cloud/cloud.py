@@ -1023,7 +1023,9 @@ def _import_nova():
 def optional_services(lay: Layout) -> list:
     """Services started only for the tests that need them (nova.py): 'down' and 'reset' stop them too."""
     nova = _import_nova()
-    return [nova.nova_service(lay)]
+    # Hook: the TLS and short-token fronts of fronts.py.
+    import fronts
+    return [nova.nova_service(lay)] + fronts.all_front_services(lay)
 
 
 def cmd_compute_up(lay: Layout, args=None) -> int:

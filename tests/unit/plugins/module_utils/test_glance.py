@@ -76,7 +76,7 @@ def test_retries_are_bounded():
     assert len(sleeps) == 2
 
 
-def test_post_and_patch_are_never_retried():
+def test_post_and_patch_are_not_retried_unless_the_caller_says_so():
     for method in ("POST", "PATCH"):
         client, session, sleeps = make_client(lambda *args: FakeResponse(503, {"message": "x"}))
         with pytest.raises(GlanceError):
@@ -192,3 +192,26 @@ def test_requests_are_counted_by_method_retries_included():
     client.get_json("/v2/images")
     client.request("PATCH", "/v2/images/1", json_body=[], expected=(200,))
     assert client.request_counts == {"GET": 2, "PATCH": 1}
+
+
+def test_giving_up_says_so_and_marks_the_error_as_replayed():
+    client, session, dummy_sleeps = make_client(lambda *args: FakeResponse(503, {"message": "busy"}), retries=3)
+    with pytest.raises(GlanceError) as caught:
+        client.get_json("/v2/images")
+    assert caught.value.message.endswith("busy (gave up after 3 retries)")
+    assert caught.value.replayed is True
+    client, session, dummy_sleeps = make_client(scripted(FakeResponse(404, {"message": "gone"})))
+    with pytest.raises(GlanceError) as caught:
+        client.get_json("/v2/images/x")
+    assert caught.value.replayed is False and "gave up" not in caught.value.message
+
+
+def test_failures_no_retry_can_mend_are_not_retried():
+    sleeps = []
+    session = FakeSession(lambda *args: Boom("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
+    client = GlanceClient(session, "https://glance.test:9292", sleep=sleeps.append, connection_errors=(Boom,),
+                          describe_error=lambda exc, url: "TLS of %s: %s" % (url, exc) if "SSL" in str(exc) else None)
+    with pytest.raises(GlanceError) as caught:
+        client.get_json("/v2/images")
+    assert caught.value.message.startswith("GET https://glance.test:9292/v2/images failed: TLS of https://glance.test:9292")
+    assert len(session.calls) == 1 and sleeps == []

@@ -177,3 +177,24 @@ def test_the_items_of_a_loop_in_one_process_write_once_each_and_share_the_entrie
     assert second["digests"] == first["digests"]
     assert hashed == []  # the second item found the first item's digest in the file
     assert len(replaced) == 1  # and, with nothing new, did not write it again
+
+
+def test_only_the_secret_keys_of_auth_are_masked():
+    auth = {"auth_url": "http://keystone.example:5000/v3", "username": "demo", "password": "pw-0123456789",
+            "project_name": "demo-project", "application_credential_secret": "acs-0123456789",
+            "user_domain_name": "Default"}
+    result = run({"name": "demo-cirros", "auth": auth, "fail_with": 401})
+    text = repr(result)
+    assert "pw-0123456789" not in text and "acs-0123456789" not in text
+    shown = result["invocation"]["module_args"]["auth"]
+    assert shown["username"] == "demo" and shown["project_name"] == "demo-project"
+    assert shown["auth_url"] == "http://keystone.example:5000/v3"
+    assert shown["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    ok = run({"name": "demo-cirros", "auth": auth})
+    assert ok["echo"] == "demo-cirros/None"
+
+
+def test_auth_secrets_are_masked_when_another_option_is_invalid():
+    result = run({"name": "a", "auth": {"username": "demo", "password": "pw-0123456789"}, "bogus": 1})
+    assert result["failed"] is True
+    assert "pw-0123456789" not in repr(result)

@@ -66,6 +66,19 @@ def test_a_concurrent_create_of_our_own_image_is_adopted():
     assert (image, made_here, warnings) == (ours, False, [])
 
 
+def test_a_create_replayed_after_a_503_that_landed_is_made_here():
+    """The first POST created the image but was answered 503: the replay meets 409, and this run made it."""
+    ids = named_image_ids(ME, "ubuntu")
+    landed = {"id": ids[0], "name": "ubuntu", "owner": ME, "status": "queued"}
+    answers = [FakeResponse(503, {"message": "busy"}), FakeResponse(409, {"message": "exists"}),
+               FakeResponse(200, landed)]
+    session = FakeSession(lambda method, url, kwargs: answers.pop(0))
+    client = GlanceClient(session, "http://g:9292", sleep=lambda seconds: None)
+    image, made_here = Publisher(client, ME, print).create({"name": "ubuntu"}, ids, {"name": "ubuntu"})
+    assert (image, made_here) == (landed, True)
+    assert [call[0] for call in session.calls] == ["POST", "POST", "GET"]
+
+
 def test_ids_of_deleted_or_renamed_own_images_are_skipped_without_a_warning():
     ids = named_image_ids(ME, "ubuntu")
     renamed = {"id": ids[1], "name": "ubuntu-old", "owner": ME}
