@@ -12,6 +12,7 @@ data first (in parallel), then metadata and sharing, then pruning.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
@@ -50,6 +51,8 @@ COUNTED_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 # The most images one run may delete or deactivate unless max_prune says otherwise.
 DEFAULT_MAX_PRUNE = 10
 MIB = 1024 * 1024
+# Sources whose data the controller sends (upload, or stage for glance-direct).
+SENT_KINDS = ("file", "stage")
 
 
 class CatalogueRun:
@@ -67,6 +70,8 @@ class CatalogueRun:
         self.cache = DigestCache(hash_cache)
         self.resolve_member = resolve_member
         self.max_prune = max_prune
+        self.bytes_sent = 0
+        self._sent_lock = threading.Lock()
         self.allow_prune_all = allow_prune_all
         self.warnings = []
         # The client may be shared by several runs (the items of a loop run in one process).
@@ -198,7 +203,7 @@ class CatalogueRun:
         local files only (a web-download or glance-download source's size is unknown before import)."""
         creates = [step for step in self.steps if step.create and not step.recreate]
         size = sum(os.path.getsize(step.data["filename"]) for step in self.steps
-                   if step.data and step.data["kind"] == "file")
+                   if step.data and step.data["kind"] in SENT_KINDS)
         return len(creates), size
 
     def check_quota(self):
@@ -293,7 +298,11 @@ class CatalogueRun:
 
     def put_data(self, image, wanted, made_here=False):
         where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
-        return self.publisher.put_data(image, wanted["source"], wanted["checksum"], made_here, where=where)
+        image = self.publisher.put_data(image, wanted["source"], wanted["checksum"], made_here, where=where)
+        if wanted["source"]["kind"] in SENT_KINDS:
+            with self._sent_lock:
+                self.bytes_sent += os.path.getsize(wanted["source"]["filename"])
+        return image
 
     def apply_retired(self, step):
         image = step.image
@@ -339,4 +348,16 @@ class CatalogueRun:
             unmanaged=[{"image": i.get("name"), "id": i["id"], "reason": "same name as a catalogue image, but no "
                         "%s tag or no catalogue properties: left alone" % self.managed_tag} for i in self.clashes],
             api_requests=counts,
+            summary=self.summary(predicted),
+        )
+
+    def summary(self, predicted):
+        """Counts of one line: images created / updated / pruned / unchanged, and the bytes sent."""
+        done = {"hide", "deactivate", "delete"}
+        return dict(
+            created=sum(1 for step in self.steps if step.create),
+            updated=sum(1 for step in self.steps if step.actions and not step.create),
+            pruned=sum(1 for step in self.retired if any(a["action"] in done for a in step.actions)),
+            unchanged=sum(1 for step in self.steps if not step.actions),
+            bytes_sent=self.added()[1] if predicted else self.bytes_sent,
         )

@@ -235,6 +235,16 @@ unmanaged:
   returned: always
   type: list
   elements: dict
+summary:
+  description:
+    - One line of counts for a run over many targets (the catalogue role prints one per target) -- images
+      created, updated (metadata, sharing, renames, data of a version that lost it), pruned (hidden,
+      deactivated or deleted), unchanged -- and the bytes of image data this run sent from the controller
+      (predicted in check mode).
+  returned: always
+  type: dict
+  sample: {created: 2, updated: 1, pruned: 0, unchanged: 17, bytes_sent: 2097152}
+  version_added: 0.2.0
 api_requests:
   description:
     - Requests this task sent to the Image service, by HTTP method (retries included; Keystone's are not

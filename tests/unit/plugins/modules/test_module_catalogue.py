@@ -144,3 +144,12 @@ def test_a_run_within_the_limits_and_a_cloud_without_limits_go_on(glance):
     assert run([entry("x"), entry("y")], check_mode=True)["changed"] is True
     glance.usage = {}
     assert run([entry("x"), entry("y")], check_mode=True)["changed"] is True
+
+
+def test_the_summary_counts_a_planned_run(glance, tmp_path):
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    glance.images = [managed("gone", "1", 1), managed("gone", "2", 2)]
+    result = run([entry("x", versions=[{"version": "1", "filename": str(disk)}]), entry("y")], prune="hide",
+                 check_mode=True)
+    assert result["summary"] == {"created": 2, "updated": 0, "pruned": 2, "unchanged": 0, "bytes_sent": 4096}
