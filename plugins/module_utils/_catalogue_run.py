@@ -41,7 +41,11 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     update_image,
     wait_for_image,
 )
-from ansible_collections.imagecat.glance.plugins.module_utils._imports import check_store_ids, list_stores
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
+    check_store_ids,
+    enabled_import_methods,
+    list_stores,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, Publisher
 
@@ -59,7 +63,7 @@ class CatalogueRun:
     """One run: ``prepare()`` reads and plans (no write), ``apply()`` writes, ``result()`` reports."""
 
     def __init__(self, connection, entries, managed_tag, prune, parallel=2, timeout=900, hash_cache=None,
-                 resolve_member=None, max_prune=DEFAULT_MAX_PRUNE, allow_prune_all=False):
+                 resolve_member=None, max_prune=DEFAULT_MAX_PRUNE, allow_prune_all=False, data_from_region=None):
         self.connection = connection
         self.client = connection.client
         self.entries = entries
@@ -70,6 +74,7 @@ class CatalogueRun:
         self.cache = DigestCache(hash_cache)
         self.resolve_member = resolve_member
         self.max_prune = max_prune
+        self.data_from_region = data_from_region
         self.bytes_sent = 0
         self._sent_lock = threading.Lock()
         self.allow_prune_all = allow_prune_all
@@ -183,9 +188,35 @@ class CatalogueRun:
             if step.data and step.data["kind"] == "file":
                 check_disk_format(step.data["filename"], wanted["fields"].get("disk_format"),
                                   wanted["fields"].get("container_format"), where=where)
+            if step.data and step.data["kind"] in SENT_KINDS and self.data_from_region:
+                self.check_distribution(where)
             elif step.data and step.data.get("stores"):
                 stores = list_stores(self.client) if stores is None else stores
                 check_store_ids(stores, step.data["stores"], where + ": import.stores")
+
+    def check_distribution(self, where):
+        """data_from_region: this Glance must enable glance-download and the token must know that region."""
+        if getattr(self, "_distribution_checked", False):
+            return
+        if not self.connection.has_keystone:
+            raise InputError("%s: data_from_region needs a Keystone login (cloud or auth): glance-download imports "
+                             "with the caller's token, which a bare endpoint and token do not carry." % where)
+        regions = self.connection.image_endpoints()
+        if self.data_from_region not in regions:
+            raise InputError("%s: data_from_region '%s' has no image endpoint in this login's catalogue (regions: "
+                             "%s)." % (where, self.data_from_region, ", ".join(sorted(r for r in regions if r))))
+        if "glance-download" not in enabled_import_methods(self.client):
+            raise InputError("%s: data_from_region '%s': this target's Glance does not enable the glance-download "
+                             "import method; leave data_from_region unset for it (its data is uploaded), or "
+                             "import into a region whose Glance enables it." % (where, self.data_from_region))
+        self._distribution_checked = True
+
+    def distributed(self, image, source):
+        """A file source as a glance-download import of the same version's image (same id) in
+        ``data_from_region``, verified against the local file's sha512 (Glance's default hash)."""
+        return dict(kind="import", method="glance-download", uri=None, stores=source.get("store") and [source["store"]],
+                    all_stores=False, all_stores_must_succeed=True, remote_region=self.data_from_region,
+                    remote_image_id=image["id"], remote_service_interface=None)
 
     def pruned_count(self):
         """Images this run deletes or deactivates (hiding and renaming are not counted)."""
@@ -298,8 +329,12 @@ class CatalogueRun:
 
     def put_data(self, image, wanted, made_here=False):
         where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
-        image = self.publisher.put_data(image, wanted["source"], wanted["checksum"], made_here, where=where)
-        if wanted["source"]["kind"] in SENT_KINDS:
+        source, checksum = wanted["source"], wanted["checksum"]
+        if self.data_from_region and source["kind"] in SENT_KINDS:
+            checksum = checksum or ("sha512", self.digest(source["filename"], "sha512"))
+            return self.publisher.put_data(image, self.distributed(image, source), checksum, made_here, where=where)
+        image = self.publisher.put_data(image, source, checksum, made_here, where=where)
+        if source["kind"] in SENT_KINDS:
             with self._sent_lock:
                 self.bytes_sent += os.path.getsize(wanted["source"]["filename"])
         return image
@@ -359,5 +394,5 @@ class CatalogueRun:
             updated=sum(1 for step in self.steps if step.actions and not step.create),
             pruned=sum(1 for step in self.retired if any(a["action"] in done for a in step.actions)),
             unchanged=sum(1 for step in self.steps if not step.actions),
-            bytes_sent=self.added()[1] if predicted else self.bytes_sent,
+            bytes_sent=(0 if self.data_from_region else self.added()[1]) if predicted else self.bytes_sent,
         )

@@ -95,6 +95,16 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  data_from_region:
+    description:
+      - Distribution between regions of one Keystone. The data of every version this run would upload from a
+        file is instead imported with C(glance-download) from the image of the same version (same id) in this
+        region, which a run of the same catalogue there must have made first; the import is verified against
+        the local file's sha512 (or the declared checksum). The controller sends no image data to this target.
+      - Needs a Keystone login (O(cloud) or O(auth)) that knows the region, and a target Glance that enables
+        C(glance-download); otherwise the run fails before any write.
+    type: str
+    version_added: 0.2.0
   parallel:
     description: How many images are uploaded, imported or changed at the same time.
     type: int
@@ -274,6 +284,7 @@ class CatalogueModule(GlanceModule):
         prune=dict(type="str", default="none", choices=list(PRUNE_POLICIES)),
         max_prune=dict(type="int", default=DEFAULT_MAX_PRUNE),
         allow_prune_all=dict(type="bool", default=False),
+        data_from_region=dict(type="str"),
         parallel=dict(type="int", default=2),
         timeout=dict(type="int", default=900),
         hash_cache=HASH_CACHE_ARGSPEC,
@@ -291,7 +302,8 @@ class CatalogueModule(GlanceModule):
         run = CatalogueRun(self.connection, entries, p["managed_tag"], p["prune"], parallel=p["parallel"],
                            timeout=p["timeout"], hash_cache=hash_cache_path(p["hash_cache"]),
                            resolve_member=lambda member, option: resolve_project(self.connection, member, option),
-                           max_prune=p["max_prune"], allow_prune_all=p["allow_prune_all"])
+                           max_prune=p["max_prune"], allow_prune_all=p["allow_prune_all"],
+                           data_from_region=p["data_from_region"])
         run.prepare()
         if run.changed:
             check_catalogue_properties(self.client, p["images"], p["validate_properties"], self.warn)

@@ -153,3 +153,12 @@ def test_the_summary_counts_a_planned_run(glance, tmp_path):
     result = run([entry("x", versions=[{"version": "1", "filename": str(disk)}]), entry("y")], prune="hide",
                  check_mode=True)
     assert result["summary"] == {"created": 2, "updated": 0, "pruned": 2, "unchanged": 0, "bytes_sent": 4096}
+
+
+def test_distribution_without_a_keystone_login_is_refused_before_any_write(glance, tmp_path):
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    result = run([entry("x", versions=[{"version": "1", "filename": str(disk)}])], data_from_region="RegionTwo")
+    assert result["failed"] is True
+    assert "images[0] (x) version 1: data_from_region needs a Keystone login (cloud or auth)" in result["msg"]
+    assert glance.writes() == []
