@@ -103,6 +103,7 @@ bench-inventory: venv collection-link cloud-up
 
 bench-catalogue: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/catalogue.py
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/catalogue_scale.py $(BENCH_SCALE_ARGS)
 
 .PHONY: bench-download
 bench-download: venv collection-link cloud-up
