@@ -183,14 +183,14 @@ def main():
         print("   no unrelated images          %6.2f s   runs %s" % (alone, "/".join("%.2f" % w for w in alone_runs)))
         print("   %5d unrelated images        %6.2f s   runs %s   (seeded in %.1f s, %d present)" % (
             args.unrelated, crowded, "/".join("%.2f" % w for w in crowded_runs), seeded, present))
-        print("   ratio %.2fx (target: at most %.1fx)   %s" % (crowded / alone, TARGET_UNRELATED,
-                                                              verdict(crowded / alone <= TARGET_UNRELATED)))
+        ratio = crowded / alone
+        print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_UNRELATED, verdict(ratio <= TARGET_UNRELATED)))
         print()
         print("2. unchanged %d images per target, the catalogue role" % args.per_target)
         print("   one target (demo-RegionOne)   %6.2f s   runs %s" % (single, "/".join("%.2f" % w for w in single_runs)))
         print("   four targets, 4 forks         %6.2f s   runs %s" % (together, "/".join("%.2f" % w for w in together_runs)))
-        print("   ratio %.2fx (target: at most %.1fx)   %s" % (together / single, TARGET_TARGETS,
-                                                              verdict(together / single <= TARGET_TARGETS)))
+        ratio = together / single
+        print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_TARGETS, verdict(ratio <= TARGET_TARGETS)))
         print()
         print("3. first apply of %d images of %d bytes to RegionOne + RegionTwo" % (args.per_target, args.size))
         print("   uploading to each region      bytes sent %10d   %6.2f s   %s" % (upload["bytes_sent"], upload_wall, upload))
