@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _cloud import REPO, cloud_facts, create_image, delete_images, list_images, run_playbook, token_for  # noqa: E402
+from catalogue import write_files  # noqa: E402
 
 TAG = "imagecat-bench-scale"
 PREFIX = "bench-scale-unrelated"
@@ -58,13 +59,9 @@ def inventory(path, targets):
 
 
 def catalogue(directory, name, count, size):
-    images = []
-    for index in range(count):
-        path = os.path.join(directory, "%s-%03d.raw" % (name, index))
-        with open(path, "wb") as out:
-            out.write(os.urandom(size))
-        images.append({"name": "bench-scale-%s-%03d" % (name, index), "disk_format": "raw",
-                       "container_format": "bare", "versions": [{"version": "1", "filename": path}]})
+    images = [{"name": "bench-scale-%s-%03d" % (name, index), "disk_format": "raw", "container_format": "bare",
+               "versions": [{"version": "1", "filename": path}]}
+              for index, path in enumerate(write_files(directory, name, count, size))]
     path = os.path.join(directory, name + ".yml")
     with open(path, "w") as handle:
         json.dump({"images": images}, handle)
