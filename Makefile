@@ -54,6 +54,7 @@ demo: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/ansible-playbook -i playbooks/inventory.yml playbooks/demo.yml
 	$(ANSIBLE_ENV) $(BIN)/ansible-playbook -i playbooks/inventory.yml playbooks/demo_catalogue.yml
 	$(ANSIBLE_ENV) $(BIN)/ansible-playbook -i playbooks/inventory.yml playbooks/demo_upstream.yml
+	$(ANSIBLE_ENV) $(BIN)/ansible-playbook -i playbooks/targets/two_regions.yml playbooks/demo_targets.yml
 	$(ANSIBLE_ENV) ANSIBLE_INVENTORY_ENABLED=imagecat.glance.images \
 		$(BIN)/ansible-inventory -i playbooks/demo_inventory/demo.glance_images.yml --graph
 
@@ -86,6 +87,7 @@ integration: venv
 # cloud when it is not running, and its destroy step stops it again in that case.
 molecule: venv collection-link
 	$(ANSIBLE_ENV) $(BIN)/molecule test -s catalogue
+	$(ANSIBLE_ENV) $(BIN)/molecule test -s catalogue_targets
 
 bench: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_info_list.py
@@ -101,6 +103,7 @@ bench-inventory: venv collection-link cloud-up
 
 bench-catalogue: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/catalogue.py
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/catalogue_scale.py $(BENCH_SCALE_ARGS)
 
 .PHONY: bench-download
 bench-download: venv collection-link cloud-up

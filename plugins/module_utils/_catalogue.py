@@ -653,8 +653,17 @@ def plan_retired(image, entries_by_name, prune, duplicate=False):
     return step
 
 
+def catalogue_names(entries):
+    """Every name the catalogue's images may hold: each entry's plain name and the rotation name
+    ``X (v)`` of each declared version (the names a namesake listing asks Glance for)."""
+    names = {entry["name"] for entry in entries}
+    names |= {versioned_name(e["name"], v["version"]) for e in entries for v in e["versions"]}
+    return names
+
+
 def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, resolved_members=None, scope=None):
-    """The whole plan. ``listed``: every image of the project; ``members``: {image id: members} for
+    """The whole plan. ``listed``: the project's managed images and its namesakes (images holding a
+    name of ``catalogue_names``; nothing else is needed); ``members``: {image id: members} for
     images whose entry declares members; ``digest(filename, algorithm)``: the local file's digest.
 
     Returns (steps, retired, unmanaged): steps for desired images, steps for retired images, and the
@@ -676,8 +685,7 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
     retired = [plan_retired(image, entries_by_name, prune) for key, image in sorted(by_key.items())
                if key not in desired]
     retired += [plan_retired(image, entries_by_name, prune, duplicate=True) for image in extra]
-    names = {wanted["name"] for wanted in desired.values()}
-    names |= {versioned_name(e["name"], v["version"]) for e in entries for v in e["versions"]}
+    names = catalogue_names(entries)
     clashes = [image for image in unmanaged if image.get("name") in names]
     return steps, retired, clashes
 

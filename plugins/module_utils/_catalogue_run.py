@@ -3,20 +3,23 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Private to imagecat.glance: one reconciliation of a catalogue against Glance.
 
-Reads what the plan needs (two paginated listings of the project's images -- Glance lists
-hidden images only when asked for them alone -- plus the members of images whose entry
+Reads what the plan needs (the managed images by their tag and the namesakes by the catalogue's
+names, each visible and hidden, plus the members of images whose entry
 declares members), lets ``_catalogue`` plan, then applies only the writes the plan holds:
 data first (in parallel), then metadata and sharing, then pruning.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
     PROP_ENTRY,
     PROP_VERSION,
     catalogue_image_id,
+    catalogue_names,
     entries_with_members,
     image_diff,
     kept_versions,
@@ -31,25 +34,36 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     allowed_values,
     delete_image,
     get_image,
+    image_usage,
     list_images,
+    name_filters,
     set_active,
     update_image,
     wait_for_image,
 )
-from ansible_collections.imagecat.glance.plugins.module_utils._imports import check_store_ids, list_stores
+from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
+    check_store_ids,
+    enabled_import_methods,
+    list_stores,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, Publisher
 
 # Ids tried for one version when earlier ones belonged to images that were deleted.
 MAX_ID_ATTEMPTS = 50
 COUNTED_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+# The most images one run may delete or deactivate unless max_prune says otherwise.
+DEFAULT_MAX_PRUNE = 10
+MIB = 1024 * 1024
+# Sources whose data the controller sends (upload, or stage for glance-direct).
+SENT_KINDS = ("file", "stage")
 
 
 class CatalogueRun:
     """One run: ``prepare()`` reads and plans (no write), ``apply()`` writes, ``result()`` reports."""
 
     def __init__(self, connection, entries, managed_tag, prune, parallel=2, timeout=900, hash_cache=None,
-                 resolve_member=None):
+                 resolve_member=None, max_prune=DEFAULT_MAX_PRUNE, allow_prune_all=False, data_from_region=None):
         self.connection = connection
         self.client = connection.client
         self.entries = entries
@@ -59,6 +73,11 @@ class CatalogueRun:
         self.timeout = timeout
         self.cache = DigestCache(hash_cache)
         self.resolve_member = resolve_member
+        self.max_prune = max_prune
+        self.data_from_region = data_from_region
+        self.bytes_sent = 0
+        self._sent_lock = threading.Lock()
+        self.allow_prune_all = allow_prune_all
         self.warnings = []
         # The client may be shared by several runs (the items of a loop run in one process).
         self.counts_before = dict(self.client.request_counts)
@@ -86,15 +105,21 @@ class CatalogueRun:
                         raise InputError("%s: checksum: %s of %s is %s, not the declared %s; nothing was changed."
                                          % (where, algorithm, source["filename"], actual, expected))
 
-    def list_project_images(self):
+    def list_catalogue_images(self):
+        """The managed images (by the managed tag) and the namesakes (by the catalogue's names), each
+        visible and hidden -- Glance lists hidden images only when asked for them alone. The requests
+        follow the catalogue's size, never the number of other images in the project."""
         owner = self.connection.project_id()
-        query = [("owner", owner)] if owner else []
+        scope = [("owner", owner)] if owner else []
         self.scope = owner or self.client.root
         self.publisher = Publisher(self.client, owner, self.warnings.append, self.timeout, self.cache)
+        queries = [[("tag", self.managed_tag)]]
+        queries += [[("name", value)] for value in name_filters(catalogue_names(self.entries))]
         images = {}
-        for hidden in ("false", "true"):
-            for image in list_images(self.client, query + [("os_hidden", hidden)]):
-                images[image["id"]] = image
+        for query in queries:
+            for hidden in ("false", "true"):
+                for image in list_images(self.client, scope + query + [("os_hidden", hidden)]):
+                    images[image["id"]] = image
         return list(images.values())
 
     def resolve_members(self):
@@ -116,14 +141,20 @@ class CatalogueRun:
             return dict(zip(ids, pool.map(lambda image_id: list_members(self.client, image_id), ids)))
 
     def prepare(self):
+        if not self.entries and self.prune != "none" and not self.allow_prune_all:
+            raise InputError("images is empty and prune is '%s': this run would prune every image tagged %s. "
+                             "Set allow_prune_all: true to mean it, or check the catalogue file; nothing was "
+                             "changed." % (self.prune, self.managed_tag))
         self.check_files()
         resolved = self.resolve_members()
-        listed = self.list_project_images()
+        listed = self.list_catalogue_images()
         members = self.read_members(listed)
         self.steps, self.retired, self.clashes = plan_catalogue(
             self.entries, listed, self.managed_tag, self.prune, self.digest, members, resolved, self.scope)
         if self.changed:
+            self.check_prune_count()
             self.validate_before_write()
+            self.check_quota()
         for image in self.clashes:
             self.warnings.append("image %s (%s) uses a name of the catalogue but is not managed by it (no %s tag "
                                  "or no catalogue properties); left alone."
@@ -157,9 +188,73 @@ class CatalogueRun:
             if step.data and step.data["kind"] == "file":
                 check_disk_format(step.data["filename"], wanted["fields"].get("disk_format"),
                                   wanted["fields"].get("container_format"), where=where)
+            if step.data and step.data["kind"] in SENT_KINDS and self.data_from_region:
+                self.check_distribution(where)
             elif step.data and step.data.get("stores"):
                 stores = list_stores(self.client) if stores is None else stores
                 check_store_ids(stores, step.data["stores"], where + ": import.stores")
+
+    def check_distribution(self, where):
+        """data_from_region: this Glance must enable glance-download and the token must know that region."""
+        if getattr(self, "_distribution_checked", False):
+            return
+        if not self.connection.has_keystone:
+            raise InputError("%s: data_from_region needs a Keystone login (cloud or auth): glance-download imports "
+                             "with the caller's token, which a bare endpoint and token do not carry." % where)
+        regions = self.connection.image_endpoints()
+        if self.data_from_region not in regions:
+            raise InputError("%s: data_from_region '%s' has no image endpoint in this login's catalogue (regions: "
+                             "%s)." % (where, self.data_from_region, ", ".join(sorted(r for r in regions if r))))
+        if "glance-download" not in enabled_import_methods(self.client):
+            raise InputError("%s: data_from_region '%s': this target's Glance does not enable the glance-download "
+                             "import method; leave data_from_region unset for it (its data is uploaded), or "
+                             "import into a region whose Glance enables it." % (where, self.data_from_region))
+        self._distribution_checked = True
+
+    def distributed(self, image, source):
+        """A file source as a glance-download import of the same version's image (same id) in
+        ``data_from_region``, verified against the local file's sha512 (Glance's default hash)."""
+        return dict(kind="import", method="glance-download", uri=None, stores=source.get("store") and [source["store"]],
+                    all_stores=False, all_stores_must_succeed=True, remote_region=self.data_from_region,
+                    remote_image_id=image["id"], remote_service_interface=None)
+
+    def pruned_count(self):
+        """Images this run deletes or deactivates (hiding and renaming are not counted)."""
+        return sum(1 for step in self.retired if step.delete or step.deactivate)
+
+    def check_prune_count(self):
+        count = self.pruned_count()
+        if self.max_prune is not None and count > self.max_prune:
+            raise InputError("prune '%s' would delete or deactivate %d images tagged %s, more than max_prune (%d); "
+                             "raise max_prune to at least %d if that is meant; nothing was changed."
+                             % (self.prune, count, self.managed_tag, self.max_prune, count))
+
+    def added(self):
+        """(images, bytes): what the run adds to the project before anything is pruned. Bytes count the
+        local files only (a web-download or glance-download source's size is unknown before import)."""
+        creates = [step for step in self.steps if step.create and not step.recreate]
+        size = sum(os.path.getsize(step.data["filename"]) for step in self.steps
+                   if step.data and step.data["kind"] in SENT_KINDS)
+        return len(creates), size
+
+    def check_quota(self):
+        """Where the cloud reports unified limits, refuse a run that would go over them (one GET)."""
+        images, size = self.added()
+        if not images and not size:
+            return
+        usage = image_usage(self.client)
+        over = []
+        for resource, delta, unit in (("image_count_total", images, "images"),
+                                      ("image_size_total", size // MIB, "MiB")):
+            entry = usage.get(resource) or {}
+            limit, used = entry.get("limit"), entry.get("usage") or 0
+            if delta and isinstance(limit, int) and limit >= 0 and used + delta > limit:
+                over.append("%s: %d %s used + %d %s this run adds > limit %d" % (
+                    resource, used, unit, delta, unit, limit))
+        if over:
+            raise InputError("the project's image quota would be exceeded (%s; the run adds %d images, %d bytes); "
+                             "nothing was changed. Ask for a higher limit or prune first."
+                             % ("; ".join(over), images, size))
 
     @property
     def changed(self):
@@ -234,7 +329,15 @@ class CatalogueRun:
 
     def put_data(self, image, wanted, made_here=False):
         where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
-        return self.publisher.put_data(image, wanted["source"], wanted["checksum"], made_here, where=where)
+        source, checksum = wanted["source"], wanted["checksum"]
+        if self.data_from_region and source["kind"] in SENT_KINDS:
+            checksum = checksum or ("sha512", self.digest(source["filename"], "sha512"))
+            return self.publisher.put_data(image, self.distributed(image, source), checksum, made_here, where=where)
+        image = self.publisher.put_data(image, source, checksum, made_here, where=where)
+        if source["kind"] in SENT_KINDS:
+            with self._sent_lock:
+                self.bytes_sent += os.path.getsize(wanted["source"]["filename"])
+        return image
 
     def apply_retired(self, step):
         image = step.image
@@ -280,4 +383,16 @@ class CatalogueRun:
             unmanaged=[{"image": i.get("name"), "id": i["id"], "reason": "same name as a catalogue image, but no "
                         "%s tag or no catalogue properties: left alone" % self.managed_tag} for i in self.clashes],
             api_requests=counts,
+            summary=self.summary(predicted),
+        )
+
+    def summary(self, predicted):
+        """Counts of one line: images created / updated / pruned / unchanged, and the bytes sent."""
+        done = {"hide", "deactivate", "delete"}
+        return dict(
+            created=sum(1 for step in self.steps if step.create),
+            updated=sum(1 for step in self.steps if step.actions and not step.create),
+            pruned=sum(1 for step in self.retired if any(a["action"] in done for a in step.actions)),
+            unchanged=sum(1 for step in self.steps if not step.actions),
+            bytes_sent=(0 if self.data_from_region else self.added()[1]) if predicted else self.bytes_sent,
         )

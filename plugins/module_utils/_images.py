@@ -207,6 +207,40 @@ def find_images(client, image=None, query=None, page_size=DEFAULT_PAGE_SIZE):
     return list_images(client, by_name, page_size)
 
 
+def image_usage(client):
+    """The project's quota usage from ``/v2/info/usage``: {resource: {"usage": n, "limit": n}};
+    empty when the cloud enforces no unified limits (or hides them)."""
+    body = client.get_json("/v2/info/usage", expected=(200, 403, 404))
+    return body.get("usage") or {}
+
+
+# A name filter's value is sent URL-encoded; keep each query well under the common 4 KiB request line.
+NAME_QUERY_BYTES = 2048
+NAME_QUERY_COUNT = 50
+
+
+def name_filters(names, budget=NAME_QUERY_BYTES, most=NAME_QUERY_COUNT):
+    """``name`` filter values that together match exactly ``names``: ``in:`` lists in chunks of at
+    most ``most`` names and ``budget`` URL-encoded characters, each name double-quoted (Glance's rule
+    for values holding a comma). A name holding a double quote or a backslash, which the ``in:``
+    syntax cannot carry, gets its own ``eq:`` query."""
+    filters, chunk, size = [], [], 0
+    for name in sorted(set(names)):
+        if '"' in name or "\\" in name:
+            filters.append("eq:%s" % name)
+            continue
+        item = '"%s"' % name
+        cost = len(quote(item, safe="")) + 3
+        if chunk and (len(chunk) >= most or size + cost > budget):
+            filters.append("in:" + ",".join(chunk))
+            chunk, size = [], 0
+        chunk.append(item)
+        size += cost
+    if chunk:
+        filters.append("in:" + ",".join(chunk))
+    return filters
+
+
 # ---- the image module's look-ups and writes ------------------------------------------------
 
 # The image schema is the same for every call in a process (it depends on the cloud's config).

@@ -79,6 +79,32 @@ options:
     type: str
     choices: [none, hide, deactivate, delete]
     default: none
+  max_prune:
+    description:
+      - The most images one run may delete or deactivate (O(prune=delete) or O(prune=deactivate)); hiding and
+        renaming are not counted. A run that would prune more fails before any write, in check mode too,
+        naming the count. Raise it for a deliberate clean-up.
+    type: int
+    default: 10
+    version_added: 0.2.0
+  allow_prune_all:
+    description:
+      - An empty O(images) with O(prune) other than V(none) would prune every image of O(managed_tag), which is
+        usually a truncated or wrong catalogue file, so it is refused unless this is V(true).
+      - O(max_prune) still applies.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  data_from_region:
+    description:
+      - Distribution between regions of one Keystone. The data of every version this run would upload from a
+        file is instead imported with C(glance-download) from the image of the same version (same id) in this
+        region, which a run of the same catalogue there must have made first; the import is verified against
+        the local file's sha512 (or the declared checksum). The controller sends no image data to this target.
+      - Needs a Keystone login (O(cloud) or O(auth)) that knows the region, and a target Glance that enables
+        C(glance-download); otherwise the run fails before any write.
+    type: str
+    version_added: 0.2.0
   parallel:
     description: How many images are uploaded, imported or changed at the same time.
     type: int
@@ -105,6 +131,13 @@ notes:
     create gets 409 and carries on with the image the first made."
   - "Order of writes: new data first (the new newest version appears with the plain name), then renames, hiding
     and sharing of existing images, then pruning. For a moment two images may carry the plain name."
+  - "What a run reads: the managed images by O(managed_tag) and the images holding a name of the catalogue
+    (each entry's name and C(<name> (<version>)) of each declared version), each visible and hidden; nothing
+    else. An unchanged run costs 2 + 2 x ceil(names / 50) C(GET) requests (plus one more per 1000 images
+    of a listing and the members below), whatever else the project holds."
+  - "Before the first write the run checks O(max_prune) and, where the cloud reports unified limits
+    (C(/v2/info/usage)), that the images and bytes it adds stay within C(image_count_total) and
+    C(image_size_total); otherwise it fails with the numbers and writes nothing."
   - Members are compared with one request per image of an entry that declares C(members); entries without
     C(members) cost no request for sharing.
 seealso:
@@ -212,6 +245,16 @@ unmanaged:
   returned: always
   type: list
   elements: dict
+summary:
+  description:
+    - One line of counts for a run over many targets (the catalogue role prints one per target) -- images
+      created, updated (metadata, sharing, renames, data of a version that lost it), pruned (hidden,
+      deactivated or deleted), unchanged -- and the bytes of image data this run sent from the controller
+      (predicted in check mode).
+  returned: always
+  type: dict
+  sample: {created: 2, updated: 1, pruned: 0, unchanged: 17, bytes_sent: 2097152}
+  version_added: 0.2.0
 api_requests:
   description:
     - Requests this task sent to the Image service, by HTTP method (retries included; Keystone's are not
@@ -222,7 +265,7 @@ api_requests:
 """
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import PRUNE_POLICIES, validate_catalogue
-from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import CatalogueRun
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import DEFAULT_MAX_PRUNE, CatalogueRun
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import (
@@ -239,6 +282,9 @@ class CatalogueModule(GlanceModule):
         managed_tag=dict(type="str", default="imagecat-managed"),
         keep_versions=dict(type="int"),
         prune=dict(type="str", default="none", choices=list(PRUNE_POLICIES)),
+        max_prune=dict(type="int", default=DEFAULT_MAX_PRUNE),
+        allow_prune_all=dict(type="bool", default=False),
+        data_from_region=dict(type="str"),
         parallel=dict(type="int", default=2),
         timeout=dict(type="int", default=900),
         hash_cache=HASH_CACHE_ARGSPEC,
@@ -250,10 +296,14 @@ class CatalogueModule(GlanceModule):
         p = self.params
         if p["parallel"] < 1:
             raise InputError("parallel must be 1 or more.")
+        if p["max_prune"] < 0:
+            raise InputError("max_prune must be 0 or more (0: this run may not delete or deactivate any image).")
         entries = validate_catalogue(p["images"], p["keep_versions"], p["managed_tag"], p["allowed_file_roots"])
         run = CatalogueRun(self.connection, entries, p["managed_tag"], p["prune"], parallel=p["parallel"],
                            timeout=p["timeout"], hash_cache=hash_cache_path(p["hash_cache"]),
-                           resolve_member=lambda member, option: resolve_project(self.connection, member, option))
+                           resolve_member=lambda member, option: resolve_project(self.connection, member, option),
+                           max_prune=p["max_prune"], allow_prune_all=p["allow_prune_all"],
+                           data_from_region=p["data_from_region"])
         run.prepare()
         if run.changed:
             check_catalogue_properties(self.client, p["images"], p["validate_properties"], self.warn)

@@ -118,6 +118,7 @@ features:
 """
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import parse_version
+from ansible_collections.imagecat.glance.plugins.module_utils._images import image_usage
 from ansible_collections.imagecat.glance.plugins.module_utils._imports import enabled_import_methods, list_stores
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 from ansible_collections.imagecat.glance.plugins.module_utils._stores import store_details
@@ -159,8 +160,7 @@ class ServiceInfoModule(GlanceModule):
         return response.status_code == 200
 
     def usage(self):
-        body = self.client.get_json("/v2/info/usage", expected=(200, 403, 404))
-        return body.get("usage") or {}
+        return image_usage(self.client)
 
 
 def main():

@@ -32,6 +32,8 @@ from pathlib import Path
 import image_api_extras
 
 SCRIPT_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(SCRIPT_DIR))
+import limits  # noqa: E402  (unified limits of RegionTwo's Glance: limits.py)
 REPO_ROOT = SCRIPT_DIR.parent.parent
 CONSTRAINTS = SCRIPT_DIR / "constraints.txt"
 SQLITE_PATCH = SCRIPT_DIR / "sqlite_immediate.py"
@@ -444,8 +446,9 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
             ("store_description", f"Unwritable file store ({inst.region}); every write fails"),
         ]
 
+    limit_options, limit_sections = limits.glance_options(inst, keystone, passwords, DOMAIN)
     write_text(d / "glance-api.conf", render_ini({
-        "DEFAULT": [
+        "DEFAULT": limit_options + [
             ("debug", "false"),
             ("public_endpoint", url_for(port)),
             ("enabled_backends", ",".join([f"{s}:file" for s in inst.stores] + image_api_extras.http_backends(inst))),
@@ -478,6 +481,7 @@ def write_glance_config(lay: Layout, inst: GlanceInstance, ports: dict, password
         "os_glance_tasks_store": [("filesystem_store_datadir", f"{d / 'tasks'}/")],
         "import_filtering_opts": [("allowed_hosts", "[127.0.0.1]"), ("allowed_ports", "[]")],
         "oslo_concurrency": [("lock_path", str(d / "locks"))],
+        **limit_sections,
     }), mode=0o600)
     write_text(svc.uwsgi_ini, uwsgi_ini(
         lay, port, "glance.wsgi.api:application", processes=inst.processes, threads=4,
@@ -866,6 +870,7 @@ def provision_keystone(ports: dict, passwords: dict) -> dict:
     for inst in GLANCE_INSTANCES:
         ks.ensure_region(inst.region)
         ks.ensure_endpoints(image_id, inst.region, url_for(ports[inst.name]))
+    limits.provision(ks, image_id, GLANCE_INSTANCES)
     return projects
 
 

@@ -1,5 +1,8 @@
+from urllib.parse import quote
+
 import pytest
 
+from ansible_collections.imagecat.glance.plugins.module_utils import _images
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     GlanceError,
@@ -144,3 +147,26 @@ def test_a_delete_that_meets_an_overlapping_delete_counts_as_gone():
     }))
     with pytest.raises(GlanceError, match="refused"):
         delete_image(GlanceClient(session, "http://g:9292"), UUID)
+
+
+# ---- name filters of the catalogue's namesake listing ------------------------------------------
+
+def test_name_filters_quote_every_name_and_chunk_by_count():
+    names = ["n%03d" % i for i in range(120)]
+    filters = _images.name_filters(names)
+    assert len(filters) == 3
+    assert filters[0].startswith('in:"n000","n001",')
+    assert sum(f.count('"') // 2 for f in filters) == 120
+
+
+def test_name_filters_chunk_by_encoded_length():
+    names = ["\u00e9" * 200 + str(i) for i in range(10)]
+    filters = _images.name_filters(names, budget=3000)
+    assert all(len(quote(f, safe="")) <= 3000 + 10 for f in filters)
+    assert len(filters) > 1
+
+
+def test_name_filters_carry_commas_quoted_and_quotes_alone():
+    assert _images.name_filters(['glass, darkly', 'beta', 'say "hi"', "back\\slash"]) == [
+        'eq:back\\slash', 'eq:say "hi"', 'in:"beta","glass, darkly"']
+    assert _images.name_filters([]) == []

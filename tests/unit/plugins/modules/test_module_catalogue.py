@@ -1,13 +1,14 @@
 """imagecat.glance.catalogue (CatalogueModule): bad entries are refused before any write request."""
 
 import pytest
+from glance_stub import image
 
 from ansible_collections.imagecat.glance.plugins.modules.catalogue import CatalogueModule
 
 
-def run(images, **kwargs):
-    return CatalogueModule.run_in_controller("catalogue", {"cloud": "demo", "images": images, "hash_cache": False},
-                                             **kwargs)
+def run(images, check_mode=False, **options):
+    return CatalogueModule.run_in_controller(
+        "catalogue", dict({"cloud": "demo", "images": images, "hash_cache": False}, **options), check_mode=check_mode)
 
 
 def entry(name, **more):
@@ -44,3 +45,120 @@ def test_an_unchanged_plan_reads_only(glance):
     assert result["api_requests"]["GET"] == 2
     # The two listings, after the version document that every writing module reads once.
     assert [request[1] for request in glance.requests] == ["/", "/v2/images", "/v2/images"]
+
+
+# ---- listing that follows the catalogue, and the guards before mass changes -----------------
+
+def managed(entry_name, version, index, tag="imagecat-managed", **more):
+    return image("%s (%s)" % (entry_name, version), "00000000-0000-4000-8000-%012d" % index, tags=[tag],
+                 imagecat_catalogue_entry=entry_name, imagecat_catalogue_version=version, **more)
+
+
+def crowd(count):
+    return [image("unrelated-%d" % i, "10000000-0000-4000-8000-%012d" % i, os_hidden=i % 3 == 0)
+            for i in range(count)]
+
+
+def test_the_listing_asks_for_the_managed_tag_and_the_catalogue_names_only(glance):
+    namesake = image("a, b", "20000000-0000-4000-8000-000000000001", os_hidden=True)
+    glance.images = crowd(40) + [namesake, managed("gone", "1", 1)]
+    result = run([entry("a, b")], check_mode=True)
+    listings = glance.list_requests()
+    assert [dict(params).get("tag") or dict(params)["name"] for dummy, dummy, params in listings] == \
+        ["imagecat-managed", "imagecat-managed", 'in:"a, b","a, b (1)"', 'in:"a, b","a, b (1)"']
+    assert [dict(params)["os_hidden"] for dummy, dummy, params in listings] == ["false", "true"] * 2
+    assert [u["id"] for u in result["unmanaged"]] == [namesake["id"]]
+    assert [s["entry"] for s in result["superseded"]] == ["gone"]
+
+
+@pytest.mark.parametrize("unrelated", [0, 2500])
+def test_the_requests_of_a_run_do_not_follow_the_other_images(glance, unrelated):
+    glance.images = crowd(unrelated) + [managed("gone", "1", 1)]
+    result = run([entry("x")], check_mode=True)
+    assert result["changed"] is True
+    assert len(glance.list_requests()) == 4
+    assert result["api_requests"]["GET"] == len([r for r in glance.requests if r[1] != "/"])
+
+
+def test_an_empty_catalogue_with_prune_is_refused_before_any_request(glance):
+    glance.images = [managed("gone", "1", 1)]
+    result = run([], prune="delete")
+    assert result["failed"] is True
+    assert "images is empty and prune is 'delete'" in result["msg"]
+    assert "allow_prune_all: true" in result["msg"]
+    assert [r for r in glance.requests if r[1] != "/"] == []  # at most the version document
+
+
+def test_an_empty_catalogue_prunes_when_allowed(glance):
+    glance.images = [managed("gone", "1", 1)]
+    result = run([], prune="hide", allow_prune_all=True, check_mode=True)
+    assert result["changed"] is True
+    assert [p["action"] for p in result["plan"]] == ["hide"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_max_prune_refuses_more_deletes_before_any_write(glance, check_mode):
+    glance.images = [managed("gone", str(v), v) for v in range(1, 13)]
+    result = run([entry("x")], prune="delete", check_mode=check_mode)
+    assert result["failed"] is True
+    assert "would delete or deactivate 12 images tagged imagecat-managed, more than max_prune (10)" in result["msg"]
+    assert glance.writes() == []
+    allowed = run([entry("x")], prune="delete", max_prune=12, check_mode=True)
+    assert [p["action"] for p in allowed["plan"]].count("delete") == 12
+
+
+def test_hiding_is_not_counted_by_max_prune(glance):
+    glance.images = [managed("gone", str(v), v) for v in range(1, 13)]
+    result = run([entry("x")], prune="hide", max_prune=0, check_mode=True)
+    assert result["changed"] is True
+
+
+def test_a_negative_max_prune_is_refused(glance):
+    result = run([entry("x")], max_prune=-1)
+    assert result["failed"] is True
+    assert "max_prune must be 0 or more" in result["msg"]
+    assert [r for r in glance.requests if r[1] != "/"] == []  # at most the version document
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_run_over_the_image_count_limit_fails_before_any_write(glance, check_mode):
+    glance.usage = {"image_count_total": {"usage": 4, "limit": 5}, "image_size_total": {"usage": 0, "limit": -1}}
+    result = run([entry("x"), entry("y")], check_mode=check_mode)
+    assert result["failed"] is True
+    assert "image_count_total: 4 images used + 2 images this run adds > limit 5" in result["msg"]
+    assert glance.writes() == []
+
+
+def test_a_run_over_the_size_limit_names_the_bytes(glance, tmp_path):
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * (3 * 1024 * 1024))
+    glance.usage = {"image_size_total": {"usage": 1, "limit": 3}}
+    result = run([entry("x", versions=[{"version": "1", "filename": str(disk)}])], check_mode=True)
+    assert result["failed"] is True
+    assert "image_size_total: 1 MiB used + 3 MiB this run adds > limit 3" in result["msg"]
+    assert "the run adds 1 images, 3145728 bytes" in result["msg"]
+
+
+def test_a_run_within_the_limits_and_a_cloud_without_limits_go_on(glance):
+    glance.usage = {"image_count_total": {"usage": 3, "limit": 5}}
+    assert run([entry("x"), entry("y")], check_mode=True)["changed"] is True
+    glance.usage = {}
+    assert run([entry("x"), entry("y")], check_mode=True)["changed"] is True
+
+
+def test_the_summary_counts_a_planned_run(glance, tmp_path):
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    glance.images = [managed("gone", "1", 1), managed("gone", "2", 2)]
+    result = run([entry("x", versions=[{"version": "1", "filename": str(disk)}]), entry("y")], prune="hide",
+                 check_mode=True)
+    assert result["summary"] == {"created": 2, "updated": 0, "pruned": 2, "unchanged": 0, "bytes_sent": 4096}
+
+
+def test_distribution_without_a_keystone_login_is_refused_before_any_write(glance, tmp_path):
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    result = run([entry("x", versions=[{"version": "1", "filename": str(disk)}])], data_from_region="RegionTwo")
+    assert result["failed"] is True
+    assert "images[0] (x) version 1: data_from_region needs a Keystone login (cloud or auth)" in result["msg"]
+    assert glance.writes() == []

@@ -57,12 +57,28 @@ def image(name, image_id, **fields):
     return record
 
 
+def split_in_values(text):
+    """The values of an ``in:`` filter as Glance splits them: comma-separated, a value holding a comma
+    double-quoted."""
+    values, rest = [], text
+    while rest:
+        if rest.startswith('"'):
+            end = rest.index('"', 1)
+            values.append(rest[1:end])
+            rest = rest[end + 2:]
+        else:
+            value, dummy, rest = rest.partition(",")
+            values.append(value)
+    return values
+
+
 class StubGlance:
     """Enough of GET /v2/images, GET /v2/images/{id} and GET / to serve the plugins."""
 
     def __init__(self, images, api_limit_max=1000):
         self.images = list(images)
         self.api_limit_max = api_limit_max
+        self.usage = {}  # what GET /v2/info/usage reports: {} when the cloud has no unified limits
         self.requests = []
         self._lock = threading.Lock()
 
@@ -92,6 +108,8 @@ class StubGlance:
             return Response(404, {"message": "No image found with ID %s" % wanted})
         if method == "GET" and path == "/v2/images":
             return self._list(params or [])
+        if method == "GET" and path == "/v2/info/usage":
+            return Response(200, {"usage": self.usage})
         if method == "GET" and path == "/v2/schemas/image":
             return Response(200, {"properties": {
                 "disk_format": {"enum": [None, "raw", "qcow2", "vmdk", "iso"]},
@@ -112,7 +130,7 @@ class StubGlance:
                 matches = [m for m in matches if value in m.get("tags", [])]
             elif key in ("name", "id", "status", "disk_format"):
                 op, dummy, rest = value.partition(":")
-                allowed = rest.split(",") if op == "in" else [rest]
+                allowed = split_in_values(rest) if op == "in" else [rest]
                 matches = [m for m in matches if m.get(key) in allowed]
             elif key == "visibility":
                 if value != "all":

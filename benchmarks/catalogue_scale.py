@@ -1,0 +1,202 @@
+"""Benchmark: the catalogue at scale -- unrelated images, many targets, distribution -- against the local cloud.
+
+1. An unchanged 50-image catalogue (1 KiB images) re-applied with --unrelated (default 5,000) metadata-only
+   images in the project vs with none (median of --runs; the playbook's wall time). Target: at most 1.3x.
+2. Four targets (demo and alt x RegionOne and RegionTwo), --per-target (default 20) images each, re-applied
+   unchanged with the catalogue role in one play (4 forks) vs one target alone. Target: at most 1.5x.
+3. A first apply to two regions (demo, RegionOne + RegionTwo) of --per-target images of --size bytes: the
+   bytes the controller sent (the role's summary) with distribution (RegionTwo receives, RegionOne imports
+   with glance-download) vs uploading to each region.
+
+Not here: the peer ratio against a loop of openstack.cloud.image with the unrelated images present (the peer
+loop of benchmarks/catalogue.py measures it without them). Everything made here carries a benchmark tag or
+name prefix and is deleted at the end, also on failure. Seeding uses a pool of 4 requests.
+
+    .venv/bin/python benchmarks/catalogue_scale.py [--unrelated 5000]   # make bench-catalogue
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _cloud import REPO, cloud_facts, create_image, delete_images, list_images, run_playbook, token_for  # noqa: E402
+from catalogue import write_files  # noqa: E402
+
+TAG = "imagecat-bench-scale"
+PREFIX = "bench-scale-unrelated"
+COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+TARGET_UNRELATED = 1.3
+TARGET_TARGETS = 1.5
+SUMMARY = re.compile(r'"all (\d+) target\(s\): created (\d+), updated (\d+), pruned (\d+), unchanged (\d+), '
+                     r'bytes sent (\d+), failed (\d+)"')
+
+PLAY = """- hosts: targets
+  gather_facts: false
+  roles:
+    - role: imagecat.glance.catalogue
+      vars:
+        imagecat_catalogue_files: [{catalogue}]
+        imagecat_catalogue_managed_tag: {tag}
+        imagecat_catalogue_parallel: 4
+"""
+
+
+def inventory(path, targets):
+    hosts = {name: dict(values, ansible_connection="local", ansible_python_interpreter=sys.executable)
+             for name, values in targets.items()}
+    with open(path, "w") as handle:
+        json.dump({"all": {"children": {"targets": {"hosts": hosts}}}}, handle)
+    return path
+
+
+def catalogue(directory, name, count, size):
+    images = [{"name": "bench-scale-%s-%03d" % (name, index), "disk_format": "raw", "container_format": "bare",
+               "versions": [{"version": "1", "filename": path}]}
+              for index, path in enumerate(write_files(directory, name, count, size))]
+    path = os.path.join(directory, name + ".yml")
+    with open(path, "w") as handle:
+        json.dump({"images": images}, handle)
+    return path
+
+
+class Bench:
+    def __init__(self, facts, work):
+        self.facts = facts
+        self.work = work
+        self.env = {"OS_CLIENT_CONFIG_FILE": facts["clouds_yaml"], "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+                    "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_LOCALHOST_WARNING": "false",
+                    "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORKS": "4"}
+
+    def play(self, name, catalogue_path, targets, tag=TAG, limit=None):
+        play = os.path.join(self.work, name + ".play.yml")
+        with open(play, "w") as handle:
+            handle.write(PLAY.format(catalogue=catalogue_path, tag=tag))
+        hosts = inventory(os.path.join(self.work, name + ".inventory.json"), targets)
+        extra = ["-i", hosts] + (["-l", limit] if limit else [])
+        start = time.perf_counter()
+        stdout = run_playbook(play, self.env, extra_args=extra)
+        wall = time.perf_counter() - start
+        found = SUMMARY.search(stdout)
+        if not found:
+            raise SystemExit("no summary line in the output of %s:\n%s" % (play, stdout[-3000:]))
+        keys = ("targets", "created", "updated", "pruned", "unchanged", "bytes_sent", "failed")
+        return wall, dict(zip(keys, (int(v) for v in found.groups())))
+
+    def unchanged(self, name, catalogue_path, targets, runs, limit=None):
+        walls = []
+        for dummy in range(runs):
+            wall, summary = self.play(name, catalogue_path, targets, limit=limit)
+            if summary["created"] or summary["updated"] or summary["pruned"] or summary["failed"]:
+                raise SystemExit("%s re-applied unchanged did: %s" % (name, summary))
+            walls.append(wall)
+        return statistics.median(walls), walls
+
+
+def seed(glance, count):
+    token = token_for("demo")
+
+    def one(index):
+        create_image(glance, token, {"id": str(uuid.uuid4()), "name": "%s-%05d" % (PREFIX, index),
+                                     "disk_format": "raw", "container_format": "bare", "os_hidden": index % 5 == 0})
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, range(count)))
+
+
+def clean(facts):
+    for cloud in ("demo", "alt"):
+        token = token_for(cloud)
+        for region, glance in facts["regions"].items():
+            ids = [i["id"] for hidden in ("false", "true")
+                   for i in list_images(glance.rstrip("/"), token, "&os_hidden=%s" % hidden)
+                   if TAG in (i.get("tags") or []) or (i.get("name") or "").startswith(PREFIX)
+                   or (i.get("name") or "").startswith("bench-scale-")]
+            left = delete_images(glance.rstrip("/"), token, ids)
+            if left:
+                print("could not delete %d images in %s/%s" % (len(left), cloud, region), file=sys.stderr)
+
+
+def verdict(ok):
+    return "OK" if ok else "MISSED"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--unrelated", type=int, default=5000, help="unrelated images of part 1")
+    parser.add_argument("--runs", type=int, default=3, help="timed unchanged runs (median)")
+    parser.add_argument("--per-target", type=int, default=20, help="images per target in parts 2 and 3")
+    parser.add_argument("--size", type=int, default=262144, help="bytes of each image in part 3")
+    args = parser.parse_args()
+    facts = cloud_facts()
+    glance = facts["regions"]["RegionOne"].rstrip("/")
+    work = tempfile.mkdtemp(prefix="imagecat-bench-scale-")
+    one = {"demo-RegionOne": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionOne"}}
+    four = dict(one, **{"%s-%s" % (cloud, region): {"imagecat_catalogue_cloud": cloud,
+                                                    "imagecat_catalogue_region_name": region}
+                        for cloud in ("demo", "alt") for region in ("RegionOne", "RegionTwo")})
+    try:
+        clean(facts)
+        # ---- 1. unrelated images ------------------------------------------------------------
+        cat50 = catalogue(work, "fifty", 50, 1024)
+        bench = Bench(facts, work)
+        bench.play("fifty", cat50, one)
+        alone, alone_runs = bench.unchanged("fifty", cat50, one, args.runs)
+        start = time.perf_counter()
+        seed(glance, args.unrelated)
+        seeded = time.perf_counter() - start
+        crowded, crowded_runs = bench.unchanged("fifty", cat50, one, args.runs)
+        token = token_for("demo")
+        present = sum(1 for hidden in ("false", "true") for i in list_images(glance, token, "&os_hidden=%s" % hidden)
+                      if (i.get("name") or "").startswith(PREFIX))
+        clean(facts)
+        # ---- 2. four targets ----------------------------------------------------------------
+        cat20 = catalogue(work, "twenty", args.per_target, 1024)
+        bench.play("twenty", cat20, four)
+        single, single_runs = bench.unchanged("twenty", cat20, four, args.runs, limit="demo-RegionOne")
+        together, together_runs = bench.unchanged("twenty", cat20, four, args.runs)
+        clean(facts)
+        # ---- 3. distribution --------------------------------------------------------------------
+        catd = catalogue(work, "dist", args.per_target, args.size)
+        regions = {"demo-RegionTwo": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionTwo"},
+                   "demo-RegionOne": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionOne"}}
+        upload_wall, upload = bench.play("upload", catd, regions)
+        clean(facts)
+        dist_targets = dict(regions)
+        dist_targets["demo-RegionOne"] = dict(regions["demo-RegionOne"], imagecat_catalogue_data_from_region="RegionTwo")
+        dist_wall, dist = bench.play("dist", catd, dist_targets)
+
+        print()
+        print("imagecat.glance catalogue at scale, against the local cloud (median of %d runs)" % args.runs)
+        print()
+        print("1. unchanged 50-image catalogue, playbook wall time")
+        print("   no unrelated images          %6.2f s   runs %s" % (alone, "/".join("%.2f" % w for w in alone_runs)))
+        print("   %5d unrelated images        %6.2f s   runs %s   (seeded in %.1f s, %d present)" % (
+            args.unrelated, crowded, "/".join("%.2f" % w for w in crowded_runs), seeded, present))
+        ratio = crowded / alone
+        print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_UNRELATED, verdict(ratio <= TARGET_UNRELATED)))
+        print()
+        print("2. unchanged %d images per target, the catalogue role" % args.per_target)
+        print("   one target (demo-RegionOne)   %6.2f s   runs %s" % (single, "/".join("%.2f" % w for w in single_runs)))
+        print("   four targets, 4 forks         %6.2f s   runs %s" % (together, "/".join("%.2f" % w for w in together_runs)))
+        ratio = together / single
+        print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_TARGETS, verdict(ratio <= TARGET_TARGETS)))
+        print()
+        print("3. first apply of %d images of %d bytes to RegionOne + RegionTwo" % (args.per_target, args.size))
+        print("   uploading to each region      bytes sent %10d   %6.2f s   %s" % (upload["bytes_sent"], upload_wall, upload))
+        print("   distribution (R2 -> R1)       bytes sent %10d   %6.2f s   %s" % (dist["bytes_sent"], dist_wall, dist))
+        print("   the controller sent %.2fx the bytes without distribution" % (upload["bytes_sent"] / max(1, dist["bytes_sent"])))
+    finally:
+        clean(facts)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
