@@ -24,11 +24,20 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     apply_patch,
     build_patch,
     create_body,
+    escape_pointer,
     managed_view,
     parse_checksum,
     predicted_new_image,
     validate_properties,
     validate_tags,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_record import (
+    Record,
+    is_record_property,
+    read_record,
+    record_ops,
+    record_properties,
+    value_digest,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 from ansible_collections.imagecat.glance.plugins.module_utils._file_roots import resolve_catalogue_file
@@ -53,6 +62,9 @@ IMPORT_METHODS = ("web-download", "glance-download")
 VISIBILITIES = ("public", "private", "shared", "community")
 VERSION_ORDERS = ("listed", "natural")
 PRUNE_POLICIES = ("none", "hide", "deactivate", "delete")
+DRIFT_POLICIES = ("fix", "report", "fail")
+# Fields the catalogue records when an entry sets them, and what they go back to when it stops.
+OWNED_FIELD_DEFAULTS = {"visibility": "shared", "protected": False, "min_disk": 0, "min_ram": 0}
 MAX_NAME_LENGTH = 255
 NAMESPACE = uuid.UUID("5b0c3f5e-63a4-4d0e-9d57-3a1f3c6b9e21")
 
@@ -412,6 +424,7 @@ class Step:
     add_members: list = dataclasses.field(default_factory=list)
     remove_members: list = dataclasses.field(default_factory=list)
     wait: bool = False
+    drift: list = dataclasses.field(default_factory=list)
     publish: tuple | None = None
     body: dict | None = None
     after: dict | None = None
@@ -439,6 +452,109 @@ class RetiredStep:
     result: dict | None = None
 
 
+# ---- what the catalogue owns on an image (three-way) ---------------------------------------
+
+@dataclass
+class Owned:
+    """The three-way comparison of one image: declared now, applied last time (the record), what it has.
+
+    ``fields``/``properties``: values to set; ``remove``: property keys to remove; ``tags``: the tag
+    list to have (None: unchanged); ``drift``: keys changed by hand ({key, have, want, fixed});
+    ``released``: keys no longer declared that are removed or reset; ``record``: the record to write.
+    """
+
+    fields: dict
+    properties: dict
+    remove: list
+    tags: list | None
+    drift: list
+    released: list
+    record: Record
+    adopted: bool
+
+
+def _user_properties(properties):
+    return {k: v for k, v in properties.items() if not k.startswith(PROPERTY_PREFIX)}
+
+
+def plan_owned(image, fields, properties, tags, managed_tag, on_drift="fix"):
+    """Declared now (``fields`` of OWNED_FIELD_DEFAULTS, user ``properties``, ``tags`` or None) against
+    the image's record and values. Without a record (an image made before records) nothing is removed
+    or reset and nothing counts as drift: the record is written (adoption)."""
+    record = read_record(image)
+    adopted = record is None
+    last = record or Record()
+    out = Owned(fields={}, properties={}, remove=[], tags=None, drift=[], released=[], record=Record(),
+                adopted=adopted)
+    report = on_drift == "report"
+
+    def drifted(key, have, want):
+        fixed = not report
+        out.drift.append({"key": key, "have": have, "want": want, "fixed": fixed})
+        return fixed
+
+    for kind, declared, recorded, store, new_record in (
+            ("field", fields, last.fields, out.fields, out.record.fields),
+            ("property", properties, last.properties, out.properties, out.record.properties)):
+        for key in sorted(set(declared) | set(recorded)):
+            have, present = image.get(key), key in image
+            label = key if kind == "field" else "properties." + key
+            if key in declared:
+                want = declared[key]
+                new_record[key] = value_digest(want)
+                if present and have == want:
+                    continue
+                if key in recorded and (not present or value_digest(have) != recorded[key]):
+                    if not drifted(label, have if present else None, want):
+                        new_record[key] = recorded[key]
+                        continue
+                store[key] = want
+            elif not adopted:
+                # Applied last time, no longer declared: reset (field) or removed (property).
+                if kind == "field":
+                    want = OWNED_FIELD_DEFAULTS[key]
+                    if have == want:
+                        continue
+                elif not present:
+                    continue
+                else:
+                    want = None
+                if value_digest(have) != recorded[key] and not drifted(label, have, want):
+                    new_record[key] = recorded[key]
+                    continue
+                out.released.append(label)
+                if kind == "field":
+                    store[key] = want
+                else:
+                    out.remove.append(key)
+
+    have_tags = list(image.get("tags") or [])
+    declared_tags = [t for t in (tags or []) if t != managed_tag]
+    out.record.tags = set(declared_tags)
+    add = []
+    for tag in declared_tags:
+        if tag in have_tags:
+            continue
+        if tag in last.tags and not drifted("tags." + tag, None, tag):
+            continue
+        add.append(tag)
+    drop = [] if adopted else [t for t in have_tags if t in last.tags and t not in out.record.tags and t != managed_tag]
+    out.released += ["tags." + t for t in drop]
+    if managed_tag not in have_tags:
+        add.append(managed_tag)
+    if add or drop:
+        out.tags = [t for t in have_tags if t not in drop] + add
+    return out
+
+
+def owned_view(wanted):
+    """What an entry declares of the keys the record tracks: (fields, user properties, tags)."""
+    fields = {k: v for k, v in wanted["fields"].items() if k in OWNED_FIELD_DEFAULTS}
+    if wanted["protected"] is not None:
+        fields["protected"] = wanted["protected"]
+    return fields, _user_properties(wanted["properties"]), wanted["tags"]
+
+
 def _action(action, image_name, image_id, wanted, reason, **more):
     item = {"action": action, "image": image_name, "id": image_id, "entry": wanted.get("entry"),
             "version": wanted.get("version"), "reason": reason}
@@ -446,9 +562,26 @@ def _action(action, image_name, image_id, wanted, reason, **more):
     return item
 
 
-def _classify(ops, wanted):
-    """The plan's words for the ops of one PATCH."""
+def _drift_reason(drift, on_drift):
+    told = "; ".join("%s is %s by hand, the catalogue %s %s" % (
+        d["key"], json.dumps(d["have"]) if d["have"] is not None else "absent", "sets" if d["want"] is not None
+        else "removes", json.dumps(d["want"]) if d["want"] is not None else "it") for d in drift)
+    return told + (" (on_drift: report, so not written)" if on_drift == "report" else "")
+
+
+def _classify(ops, wanted, owned=None, drift_paths=()):
+    """The plan's words for the ops of one PATCH (drift fixes have their own action; a PATCH that
+    only writes the record is an adoption, or an update of the record)."""
     actions = []
+    record_only = [op for op in ops if is_record_property(op["path"][1:])]
+    ops = [op for op in ops if not is_record_property(op["path"][1:])]
+    if record_only and not ops and not drift_paths:
+        if owned is not None and owned.adopted:
+            return [("adopt", "made before the catalogue recorded what it sets on an image: the record is written, "
+                              "nothing is removed")]
+        return [("update", "the record of what the catalogue set differs")]
+    released = set(owned.released) if owned is not None else set()
+    ops = [op for op in ops if op["path"] not in drift_paths]
     for op in ops:
         path = op["path"]
         if path == "/name":
@@ -461,9 +594,12 @@ def _classify(ops, wanted):
             actions.append(kind)
     newest = "the newest" if wanted.get("newest") else "no longer the newest"
     changed_fields = sorted({op["path"][1:] for op in ops if op["path"] != "/name"})
+    update = "metadata differs: %s" % ", ".join(changed_fields)
+    if released:
+        update += "; no longer declared (removed or reset to the default): %s" % ", ".join(sorted(released))
     reasons = {"rename": "version %s is %s" % (wanted["version"], newest),
                "hide": "older versions are hidden from default image lists",
-               "update": "metadata differs: %s" % ", ".join(changed_fields)}
+               "update": update}
     return [(kind, reasons[kind]) for kind in actions]
 
 
@@ -508,7 +644,7 @@ def _wanted_members(wanted, resolved):
 
 
 def plan_image(wanted, image, digest, members=None, resolved_members=None, scope=None, managed_tag=None,
-               held_names=()):
+               held_names=(), on_drift="fix"):
     """Steps for one desired image. ``image`` is Glance's (or None); ``members`` its current members
     (when the entry declares members); ``held_names``: names other images hold now, so that a new
     image taking one is staged. Returns a step dict: actions, ops, data, after, members, and
@@ -540,7 +676,9 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
                                         "members declared", add=step.add_members, remove=[]))
         fields = dict(wanted["fields"])
         tags = wanted["tags"] if wanted["tags"] is not None else [managed_tag]
-        body = create_body(image_id, wanted["name"], fields, wanted["properties"], tags)
+        properties = dict(wanted["properties"])
+        properties.update(record_properties(plan_owned({}, *owned_view(wanted), managed_tag=managed_tag).record))
+        body = create_body(image_id, wanted["name"], fields, properties, tags)
         after = predicted_new_image(body, has_data=True)
         after["protected"] = bool(wanted["protected"])
         if wanted["name"] in held_names:
@@ -572,18 +710,29 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
                              "change the format of an image with data: declare a new version."
                              % (wanted["index"], wanted["entry"], wanted["version"], field, image.get(field),
                                 fields[field]))
-    tags = list(wanted["tags"]) if wanted["tags"] is not None else None
-    if tags is None and managed_tag not in (image.get("tags") or []):
-        tags = list(image.get("tags") or []) + [managed_tag]
-    ops = build_patch(image, name=wanted["name"], fields=fields, properties=wanted["properties"],
-                      purge_properties=False, tags=tags)
+    owned = plan_owned(image, *owned_view(wanted), managed_tag=managed_tag, on_drift=on_drift)
+    step.drift = owned.drift
+    fields = {k: v for k, v in fields.items() if k not in OWNED_FIELD_DEFAULTS}
+    fields.update(owned.fields)
+    properties = {k: v for k, v in wanted["properties"].items() if k.startswith(PROPERTY_PREFIX)}
+    properties.update(owned.properties)
+    ops = build_patch(image, name=wanted["name"], fields=fields, properties=properties, tags=owned.tags)
+    ops += [{"op": "remove", "path": "/" + escape_pointer(key)} for key in owned.remove]
+    ops += record_ops(image, owned.record)
     step.ops = ops
     if STAGED_FOR in image:
         # Staged by an interrupted run: it takes its name last, like a new staged image.
         step.publish = (wanted["name"], fields.get("os_hidden", False))
         step.ops = [op for op in ops if op["path"] not in ("/name", "/os_hidden")]
         ops = ops + [{"op": "remove", "path": "/" + STAGED_FOR}]
-    for kind, reason in _classify(ops, wanted):
+    if owned.drift:
+        step.actions.append(_action("drift", wanted["name"], image["id"], wanted, _drift_reason(owned.drift, on_drift),
+                                    changes=owned.drift))
+    drift_paths = {"/" + escape_pointer(d["key"].split(".", 1)[-1]) for d in owned.drift if d["fixed"]}
+    tag_drift = {d["key"][len("tags."):] for d in owned.drift if d["fixed"] and d["key"].startswith("tags.")}
+    if tag_drift and owned.tags is not None and set(owned.tags) ^ set(image.get("tags") or []) == tag_drift:
+        drift_paths.add("/tags")
+    for kind, reason in _classify(ops, wanted, owned, drift_paths):
         step.actions.append(_action(kind, wanted["name"], image["id"], wanted, reason,
                                     changes=[op["path"][1:] for op in ops]))
     if image.get("status") == "deactivated":
@@ -661,7 +810,8 @@ def catalogue_names(entries):
     return names
 
 
-def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, resolved_members=None, scope=None):
+def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, resolved_members=None, scope=None,
+                   on_drift="fix"):
     """The whole plan. ``listed``: the project's managed images and its namesakes (images holding a
     name of ``catalogue_names``; nothing else is needed); ``members``: {image id: members} for
     images whose entry declares members; ``digest(filename, algorithm)``: the local file's digest.
@@ -680,8 +830,15 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
     members = members or {}
     held_names = {image.get("name") for image in listed}
     steps = [plan_image(wanted, by_key.get(key), digest, members.get((by_key.get(key) or {}).get("id")),
-                        resolved_members, scope, managed_tag, held_names)
+                        resolved_members, scope, managed_tag, held_names, on_drift)
              for key, wanted in sorted(desired.items(), key=order)]
+    drifted = [step for step in steps if step.drift]
+    if on_drift == "fail" and drifted:
+        raise InputError("on_drift is fail and %d image(s) were changed by hand; nothing was written. %s. Put the "
+                         "values back, declare them in the catalogue, or run with on_drift: fix to overwrite them."
+                         % (len(drifted), "; ".join("%s (%s): %s" % (step.image.get("name"), step.image["id"],
+                                                                      _drift_reason(step.drift, "fail"))
+                                                    for step in drifted)))
     retired = [plan_retired(image, entries_by_name, prune) for key, image in sorted(by_key.items())
                if key not in desired]
     retired += [plan_retired(image, entries_by_name, prune, duplicate=True) for image in extra]
@@ -692,6 +849,11 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
 
 def plan_items(steps, retired):
     return [action for step in list(steps) + list(retired) for action in step.actions]
+
+
+def is_write(action):
+    """False for drift that on_drift: report only reports; every other action writes."""
+    return action["action"] != "drift" or any(change["fixed"] for change in action["changes"])
 
 
 def image_diff(step):

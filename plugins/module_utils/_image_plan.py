@@ -139,7 +139,7 @@ def desired_tags(current_tags, tags, purge):
     return current + [tag for tag in tags if tag not in current]
 
 
-def _escape_pointer(key):
+def escape_pointer(key):
     return key.replace("~", "~0").replace("/", "~1")
 
 
@@ -152,16 +152,16 @@ def build_patch(current, name=None, fields=None, properties=None, purge_properti
         if current.get(field) != value:
             # kernel_id/ramdisk_id are custom properties: add, since replace needs the key to exist.
             op = "replace" if field in BASE_FIELDS or field in current else "add"
-            ops.append({"op": op, "path": "/" + _escape_pointer(field), "value": value})
+            ops.append({"op": op, "path": "/" + escape_pointer(field), "value": value})
     have = custom_properties(current)
     for key, value in sorted((properties or {}).items()):
         if have.get(key) != value:
-            ops.append({"op": "replace" if key in have else "add", "path": "/" + _escape_pointer(key),
+            ops.append({"op": "replace" if key in have else "add", "path": "/" + escape_pointer(key),
                         "value": value})
     if purge_properties:
         keep = set(properties or {}) | OPTION_PROPERTIES | set(fields or {})
         for key in sorted(set(have) - keep):
-            ops.append({"op": "remove", "path": "/" + _escape_pointer(key)})
+            ops.append({"op": "remove", "path": "/" + escape_pointer(key)})
     if tags is not None and sorted(set(current.get("tags") or [])) != sorted(set(tags)):
         ops.append({"op": "replace", "path": "/tags", "value": list(tags)})
     return ops

@@ -15,9 +15,11 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
     plan_items,
     validate_catalogue,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_record import Record, record_properties
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 
 TAG = "imagecat-managed"
+EMPTY = Record()
 DIGESTS = {"/f/1": "a" * 128, "/f/2": "b" * 128, "/f/3": "c" * 128}
 
 
@@ -33,12 +35,16 @@ def entry(name="ubuntu", versions=("1", "2"), **more):
     return value
 
 
-def glance_image(name, version, entry_name="ubuntu", hidden=False, status="active", digest_hex=None, **more):
+def glance_image(name, version, entry_name="ubuntu", hidden=False, status="active", digest_hex=None,
+                 record=EMPTY, **more):
     image = {"id": "id-%s-%s" % (entry_name, version), "name": name, "status": status, "visibility": "shared",
              "protected": False, "os_hidden": hidden, "min_disk": 0, "min_ram": 0, "disk_format": "raw",
              "container_format": "bare", "tags": [TAG], "os_hash_algo": "sha512",
              "os_hash_value": digest_hex or DIGESTS.get("/f/%s" % version), "created_at": "2026-01-0%sT00:00:00Z" % version,
              PROP_ENTRY: entry_name, PROP_VERSION: version}
+    if record is not None:
+        # What this version of the collection writes; None: an image made before records.
+        image.update(record_properties(record))
     image.update(more)
     return image
 
@@ -256,8 +262,9 @@ def test_metadata_changes_are_one_update():
     changed = entry(min_disk=10, properties={"os_distro": "ubuntu"}, tags=["lts"])
     steps, retired, clashes, items = plan([changed], listed)
     assert [(i["action"], i["image"]) for i in items] == [("update", "ubuntu"), ("update", "ubuntu (1)")]
-    assert sorted(op["path"] for op in steps[0].ops) == ["/min_disk", "/os_distro", "/tags"]
-    assert [op["value"] for op in steps[0].ops if op["path"] == "/tags"] == [["lts", TAG]]
+    assert sorted(op["path"] for op in steps[0].ops) == ["/imagecat_catalogue_applied", "/min_disk", "/os_distro",
+                                                         "/tags"]
+    assert [sorted(op["value"]) for op in steps[0].ops if op["path"] == "/tags"] == [sorted(["lts", TAG])]
 
 
 def test_members_are_exact_and_only_read_for_entries_that_declare_them():
