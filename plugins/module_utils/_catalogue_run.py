@@ -22,6 +22,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
     catalogue_names,
     entries_with_members,
     image_diff,
+    is_write,
     kept_versions,
     plan_catalogue,
     plan_items,
@@ -59,16 +60,27 @@ MIB = 1024 * 1024
 SENT_KINDS = ("file", "stage")
 
 
+def visibility_write(step):
+    """The public or community visibility a step writes (in its create body or its patch), or None."""
+    if step.create:
+        value = (step.body or {}).get("visibility")
+    else:
+        value = next((op["value"] for op in step.ops if op["path"] == "/visibility"), None)
+    return value if value in ("public", "community") else None
+
+
 class CatalogueRun:
     """One run: ``prepare()`` reads and plans (no write), ``apply()`` writes, ``result()`` reports."""
 
     def __init__(self, connection, entries, managed_tag, prune, parallel=2, timeout=900, hash_cache=None,
-                 resolve_member=None, max_prune=DEFAULT_MAX_PRUNE, allow_prune_all=False, data_from_region=None):
+                 resolve_member=None, max_prune=DEFAULT_MAX_PRUNE, allow_prune_all=False, data_from_region=None,
+                 on_drift="fix"):
         self.connection = connection
         self.client = connection.client
         self.entries = entries
         self.managed_tag = managed_tag
         self.prune = prune
+        self.on_drift = on_drift
         self.parallel = max(1, parallel)
         self.timeout = timeout
         self.cache = DigestCache(hash_cache)
@@ -150,7 +162,8 @@ class CatalogueRun:
         listed = self.list_catalogue_images()
         members = self.read_members(listed)
         self.steps, self.retired, self.clashes = plan_catalogue(
-            self.entries, listed, self.managed_tag, self.prune, self.digest, members, resolved, self.scope)
+            self.entries, listed, self.managed_tag, self.prune, self.digest, members, resolved, self.scope,
+            self.on_drift)
         if self.changed:
             self.check_prune_count()
             self.validate_before_write()
@@ -258,19 +271,50 @@ class CatalogueRun:
 
     @property
     def changed(self):
-        return bool(plan_items(self.steps, self.retired))
+        return any(is_write(action) for action in plan_items(self.steps, self.retired))
 
     # ---- writing -----------------------------------------------------------------------------
     def apply(self):
         """Data first (new and empty images, in parallel), then metadata and sharing, then pruning."""
-        data_steps = [s for s in self.steps if s.actions and (s.create or s.data)]
-        other_steps = [s for s in self.steps if s.actions and not (s.create or s.data)]
+        probed = self.probe_visibility()
+        data_steps = [s for s in self.steps if s.actions and (s.create or s.data) and s is not probed]
+        other_steps = [s for s in self.steps if s.actions and not (s.create or s.data) and s is not probed]
         waits = [s for s in self.steps if s.wait and not s.actions]
         self.run_all(self.apply_step, data_steps + waits)
         self.run_all(self.apply_step, other_steps)
         self.run_all(self.apply_retired, [s for s in self.retired if s.actions])
         # Staged images take their names last, once the images that held them were renamed or pruned.
         self.run_all(self.publish, [s for s in self.steps if s.publish])
+
+    def probe_visibility(self):
+        """Glance decides by policy who may make an image public or community, and nothing tells beforehand.
+        The first write that sets such a visibility goes alone, before any other: refused (403), every
+        other entry would be refused the same way, so the run stops with nothing else written."""
+        for step in self.steps:
+            value = visibility_write(step)
+            if value is None:
+                continue
+            try:
+                if step.create or not any(op["path"] in ("/name", "/os_hidden") for op in step.ops):
+                    self.apply_step(step)
+                else:
+                    # A rename waits for the new data (the plain name moves last): only the visibility goes first.
+                    op = [op for op in step.ops if op["path"] == "/visibility"]
+                    step.image = update_image(self.client, step.image["id"], op)
+                    step.ops = [o for o in step.ops if o["path"] != "/visibility"]
+            except GlanceError as error:
+                if error.status != 403:
+                    raise
+                wanted = step.wanted
+                rule = "publicize_image (by default: the admin role)" if value == "public" else \
+                    "communitize_image (by default: admin, or a member of the image's project)"
+                error.message = ("images[%d] (%s): Glance refused visibility %s (403: %s). Setting it needs the "
+                                 "policy %s; ask the cloud's operator for that role, or declare another visibility "
+                                 "(shared or private). Nothing else was written."
+                                 % (wanted["index"], wanted["entry"], value, error.message, rule))
+                raise
+            return step if step.result is not None else None
+        return None
 
     def publish(self, step):
         name, hidden = step.publish

@@ -50,8 +50,15 @@ options:
         C(properties) (added to the entry's)."
       - A version's data never changes. A file whose digest differs from its image's, or a changed C(uri),
         fails the task before any write, naming the entry and version; declare a new version instead.
-      - "Tags: without C(tags) in the entry, tags set by others are left alone. Properties are added and
-        updated, never removed. Members are managed only for entries that declare C(members)."
+      - "What the catalogue owns: the fields C(visibility), C(protected), C(min_disk), C(min_ram), and the
+        properties and tags an entry declares. The image records them in C(imagecat_catalogue_applied) (split
+        over C(imagecat_catalogue_applied_2), ... when longer than 255 characters). A property or tag the entry
+        no longer declares is removed; a field it no longer declares goes back to Glance's default
+        (C(visibility) V(shared), C(protected) false, C(min_disk) and C(min_ram) 0). Properties and tags the
+        catalogue never set (Glance's own, an import plugin's, an operator's) are left alone. An image made by
+        a version before 0.2.0 has no record: its first run writes the record and removes nothing."
+      - "Members are managed only for entries that declare C(members); an entry that stops declaring them leaves
+        the members as they are."
     type: list
     elements: dict
     default: []
@@ -104,6 +111,18 @@ options:
       - Needs a Keystone login (O(cloud) or O(auth)) that knows the region, and a target Glance that enables
         C(glance-download); otherwise the run fails before any write.
     type: str
+    version_added: 0.2.0
+  on_drift:
+    description:
+      - What to do when a field, property or tag the catalogue set on an image was changed by hand since
+        (its record, C(imagecat_catalogue_applied), says what the catalogue set last time).
+      - V(fix) puts the catalogue's value back; the plan has a V(drift) action with the value found and the
+        value written.
+      - V(report) lists the same V(drift) action but writes nothing for it (the run is not C(changed) for it).
+      - V(fail) fails the task before any write, naming each image and key.
+    type: str
+    choices: [fix, report, fail]
+    default: fix
     version_added: 0.2.0
   parallel:
     description: How many images are uploaded, imported or changed at the same time.
@@ -200,7 +219,9 @@ plan:
     - "The actions of the run (in check mode: the actions the run would take), in order. Empty when nothing
       differs."
     - "C(action) is one of V(create), V(upload), V(import), V(update), V(rename), V(hide), V(share),
-      V(reactivate), V(deactivate), V(delete)."
+      V(reactivate), V(deactivate), V(delete), V(drift) (keys changed by hand: C(changes) lists C(key),
+      C(have), C(want) and C(fixed); see O(on_drift)), V(adopt) (an image made before records gets its record;
+      nothing else changes)."
   returned: always
   type: list
   elements: dict
@@ -264,7 +285,11 @@ api_requests:
   sample: {GET: 2, POST: 0, PATCH: 0, PUT: 0, DELETE: 0}
 """
 
-from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import PRUNE_POLICIES, validate_catalogue
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
+    DRIFT_POLICIES,
+    PRUNE_POLICIES,
+    validate_catalogue,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import DEFAULT_MAX_PRUNE, CatalogueRun
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
@@ -285,6 +310,7 @@ class CatalogueModule(GlanceModule):
         max_prune=dict(type="int", default=DEFAULT_MAX_PRUNE),
         allow_prune_all=dict(type="bool", default=False),
         data_from_region=dict(type="str"),
+        on_drift=dict(type="str", default="fix", choices=list(DRIFT_POLICIES)),
         parallel=dict(type="int", default=2),
         timeout=dict(type="int", default=900),
         hash_cache=HASH_CACHE_ARGSPEC,
@@ -303,7 +329,7 @@ class CatalogueModule(GlanceModule):
                            timeout=p["timeout"], hash_cache=hash_cache_path(p["hash_cache"]),
                            resolve_member=lambda member, option: resolve_project(self.connection, member, option),
                            max_prune=p["max_prune"], allow_prune_all=p["allow_prune_all"],
-                           data_from_region=p["data_from_region"])
+                           data_from_region=p["data_from_region"], on_drift=p["on_drift"])
         run.prepare()
         if run.changed:
             check_catalogue_properties(self.client, p["images"], p["validate_properties"], self.warn)
