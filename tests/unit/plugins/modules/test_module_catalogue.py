@@ -1,9 +1,19 @@
 """imagecat.glance.catalogue (CatalogueModule): bad entries are refused before any write request."""
 
+import json
+import os
+import sys
+
 import pytest
 from glance_stub import image
 
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import PROP_ENTRY, PROP_SOURCE, PROP_VERSION
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_record import Record, record_properties
+from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import apply_patch
 from ansible_collections.imagecat.glance.plugins.modules.catalogue import CatalogueModule
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "plugin_utils"))
+from glance_stub import Response  # noqa: E402
 
 
 def run(images, check_mode=False, **options):
@@ -162,3 +172,49 @@ def test_distribution_without_a_keystone_login_is_refused_before_any_write(glanc
     assert result["failed"] is True
     assert "images[0] (x) version 1: data_from_region needs a Keystone login (cloud or auth)" in result["msg"]
     assert glance.writes() == []
+
+
+
+class PolicyGlance:
+    """A Glance session that refuses visibility public with 403 (publicize_image) and applies other patches."""
+
+    def __init__(self, stub):
+        self.stub = stub
+        self.auth = None
+        self.patches = []
+
+    def request(self, url, method, **kwargs):
+        if method != "PATCH":
+            return self.stub.answer(method, url, kwargs.get("params"))
+        self.stub.requests.append((method, url, []))
+        ops = json.loads(kwargs["data"])
+        self.patches.append(ops)
+        if any(op["path"] == "/visibility" and op["value"] == "public" for op in ops):
+            return Response(403, {"message": "You are not authorized to complete publicize_image action."})
+        image = next(i for i in self.stub.images if url.endswith(i["id"]))
+        return Response(200, apply_patch(image, ops))
+
+
+def recorded(name, **more):
+    image = {"id": "id-" + name, "name": name, "owner": "p1", "status": "active", "visibility": "shared", "protected": False,
+             "os_hidden": False, "min_disk": 0, "min_ram": 0, "disk_format": "raw", "container_format": "bare",
+             "tags": ["imagecat-managed"], PROP_ENTRY: name, PROP_VERSION: "1",
+             PROP_SOURCE: "web-download:https://example.test/x.raw"}
+    image.update(record_properties(Record()))
+    image.update(more)
+    return image
+
+
+def test_a_refused_public_visibility_stops_the_run_before_any_other_write(glance, monkeypatch):
+    glance.images = [recorded("x"), recorded("y")]
+    session = PolicyGlance(glance)
+    monkeypatch.setattr(glance, "session", lambda: session)
+    result = run([entry("x", min_ram=64), entry("y", visibility="public")])
+    assert result["failed"] is True and result["status"] == 403, result["msg"]
+    assert "images[1] (y): Glance refused visibility public" in result["msg"]
+    assert "publicize_image (by default: the admin role)" in result["msg"]
+    # Only the refused write was sent: x's min_ram was not.
+    assert [r[0] for r in glance.writes()] == ["PATCH"]
+    assert session.patches == [[{"op": "replace", "path": "/visibility", "value": "public"},
+                                session.patches[0][1]]]
+    assert session.patches[0][1]["path"] == "/imagecat_catalogue_applied"
