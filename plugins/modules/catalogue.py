@@ -35,7 +35,7 @@ options:
       - "The catalogue: a list of entries. An entry has the keys C(name) (required), C(versions) (required),
         C(disk_format) and C(container_format) (required to create images), C(visibility) (V(public),
         V(private), V(shared), V(community)), C(protected), C(min_disk), C(min_ram), C(properties) (a dict),
-        C(tags) (the exact tags of its images besides O(managed_tag)), C(members) (project names or ids the
+        C(tags) (tags of its images besides O(managed_tag); tags added by others stay), C(members) (project names or ids the
         images are shared with, exactly; implies visibility V(shared)), C(keep_versions) (overrides
         O(keep_versions)), C(version_order) and C(base_dir) (the catalogue's directory: relative C(filename)s of
         the entry are taken from it and may not leave it, see O(allowed_file_roots); the
