@@ -836,9 +836,9 @@ def plan_catalogue(entries, listed, managed_tag, prune, digest, members=None, re
     if on_drift == "fail" and drifted:
         raise InputError("on_drift is fail and %d image(s) were changed by hand; nothing was written. %s. Put the "
                          "values back, declare them in the catalogue, or run with on_drift: fix to overwrite them."
-                         % (len(drifted), "; ".join("%s (%s): %s" % (step.image.get("name"), step.image["id"],
-                                                                      _drift_reason(step.drift, "fail"))
-                                                    for step in drifted)))
+                         % (len(drifted), "; ".join(
+                             "%s (%s): %s" % (step.image.get("name"), step.image["id"], _drift_reason(step.drift, "fail"))
+                             for step in drifted)))
     retired = [plan_retired(image, entries_by_name, prune) for key, image in sorted(by_key.items())
                if key not in desired]
     retired += [plan_retired(image, entries_by_name, prune, duplicate=True) for image in extra]

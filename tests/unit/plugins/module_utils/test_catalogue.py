@@ -429,9 +429,8 @@ def test_an_image_without_record_is_adopted_without_removing_anything():
     assert sorted(op["path"] for op in step.ops) == ["/c", "/imagecat_catalogue_applied"]
     image.pop("a")
     step, items = plan_one(image, **dict(FULL, properties={"b": "2"}))
-    assert [(i["action"], i["reason"]) for i in items] == [("adopt", "made before the catalogue recorded what it "
-                                                                       "sets on an image: the record is written, "
-                                                                       "nothing is removed")]
+    adopt = "made before the catalogue recorded what it sets on an image: the record is written, nothing is removed"
+    assert [(i["action"], i["reason"]) for i in items] == [("adopt", adopt)]
     assert [op["path"] for op in step.ops] == ["/imagecat_catalogue_applied"]
     assert read_record(step.after).properties.keys() == {"b"}
 

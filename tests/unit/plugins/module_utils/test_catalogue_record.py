@@ -20,8 +20,8 @@ def test_a_small_record_is_one_readable_property():
     record = Record(fields={"min_ram": value_digest(64)}, tags={"t2", "t1"}, properties={"os_distro": value_digest("ubuntu")})
     props = record_properties(record)
     assert list(props) == [RECORD_PROPERTY]
-    assert props[RECORD_PROPERTY] == "1;f=min_ram:%s;t=t1,t2;p=os_distro:%s" % (value_digest("64"),
-                                                                               value_digest("ubuntu"))
+    expected = "1;f=min_ram:%s;t=t1,t2;p=os_distro:%s" % (value_digest("64"), value_digest("ubuntu"))
+    assert props[RECORD_PROPERTY] == expected
     assert read_record(props) == record
 
 
