@@ -330,6 +330,12 @@ def test_relative_filenames_are_taken_from_base_dir_and_may_not_leave_it():
 FULL = dict(visibility="private", protected=True, min_ram=64, properties={"a": "1", "b": "2"}, tags=["t1", "t2"])
 
 
+def changed(**changes):
+    value = dict(FULL)
+    value.update(changes)
+    return value
+
+
 def applied(**declared):
     """The image of version 1 after a run of entry(**declared): values and record as the catalogue wrote them."""
     steps = plan([entry(versions=("1",), **declared)], [])[0]
@@ -337,7 +343,7 @@ def applied(**declared):
                 os_hash_algo="sha512", os_hash_value=DIGESTS["/f/1"], created_at="2026-01-01T00:00:00Z")
 
 
-def plan_one(image, on_drift="fix", **declared):
+def plan_one(image, declared, on_drift="fix"):
     entries = validate_catalogue([entry(versions=("1",), **declared)], None, TAG)
     steps, retired, clashes = plan_catalogue(entries, [image], TAG, "none", digest, scope="p1", on_drift=on_drift)
     return steps[0], plan_items(steps, retired)
@@ -348,14 +354,14 @@ def test_a_new_image_carries_the_record_of_what_the_entry_declares():
     record = read_record(image)
     assert record.tags == {"t1", "t2"} and sorted(record.properties) == ["a", "b"]
     assert sorted(record.fields) == ["min_ram", "protected", "visibility"]
-    step, items = plan_one(image, **FULL)
+    step, items = plan_one(image, FULL)
     assert items == [] and step.ops == []
 
 
 def test_what_is_no_longer_declared_is_removed_or_reset_and_only_that():
     image = dict(applied(**FULL), note="by hand", os_glance_importing_to_stores="", stores="fast",
                  tags=["t1", "t2", TAG, "hand-tag"])
-    step, items = plan_one(image, properties={"a": "1"}, tags=["t1"])
+    step, items = plan_one(image, {"properties": {"a": "1"}, "tags": ["t1"]})
     assert [i["action"] for i in items] == ["update"]
     ops = {op["path"]: op for op in step.ops}
     assert ops["/b"] == {"op": "remove", "path": "/b"}
@@ -369,11 +375,11 @@ def test_what_is_no_longer_declared_is_removed_or_reset_and_only_that():
     assert after["note"] == "by hand" and "b" not in after and after["min_ram"] == 0
     assert read_record(after).properties.keys() == {"a"} and read_record(after).fields == {}
     # The next run, against what that run left: nothing to do.
-    assert plan_one(after, properties={"a": "1"}, tags=["t1"])[1] == []
+    assert plan_one(after, {"properties": {"a": "1"}, "tags": ["t1"]})[1] == []
 
 
 def test_a_changed_declaration_is_an_update_not_drift():
-    step, items = plan_one(applied(**FULL), **dict(FULL, min_ram=128, properties={"a": "3", "b": "2"}))
+    step, items = plan_one(applied(**FULL), changed(min_ram=128, properties={"a": "3", "b": "2"}))
     assert [i["action"] for i in items] == ["update"]
     assert {op["path"]: op.get("value") for op in step.ops if not op["path"].startswith("/imagecat")} == {
         "/a": "3", "/min_ram": 128}
@@ -381,7 +387,7 @@ def test_a_changed_declaration_is_an_update_not_drift():
 
 def test_a_managed_value_changed_by_hand_is_drift_and_put_back():
     image = dict(applied(**FULL), a="hand", min_ram=1, tags=["t1", TAG])
-    step, items = plan_one(image, **FULL)
+    step, items = plan_one(image, FULL)
     assert [i["action"] for i in items] == ["drift"]
     assert items[0]["changes"] == [
         {"key": "min_ram", "have": 1, "want": 64, "fixed": True},
@@ -393,42 +399,42 @@ def test_a_managed_value_changed_by_hand_is_drift_and_put_back():
 
 def test_drift_on_a_key_no_longer_declared_is_drift_too():
     image = dict(applied(**FULL), b="hand")
-    step, items = plan_one(image, **dict(FULL, properties={"a": "1"}))
+    step, items = plan_one(image, changed(properties={"a": "1"}))
     assert items[0]["changes"] == [{"key": "properties.b", "have": "hand", "want": None, "fixed": True}]
     assert {"op": "remove", "path": "/b"} in step.ops
 
 
 def test_on_drift_report_lists_drift_and_writes_nothing_for_it():
     image = dict(applied(**FULL), a="hand")
-    step, items = plan_one(image, on_drift="report", **FULL)
+    step, items = plan_one(image, FULL, on_drift="report")
     assert [i["action"] for i in items] == ["drift"]
     assert items[0]["changes"][0]["fixed"] is False and "on_drift: report" in items[0]["reason"]
     assert step.ops == [] and not is_write(items[0])
     # With another change, that one is written, the drifted key is not, and the record keeps reporting it.
-    step, items = plan_one(image, on_drift="report", **dict(FULL, min_ram=128))
+    step, items = plan_one(image, changed(min_ram=128), on_drift="report")
     assert [i["action"] for i in items] == ["drift", "update"]
     assert "/a" not in [op["path"] for op in step.ops]
-    assert plan_one(step.after, on_drift="report", **dict(FULL, min_ram=128))[1][0]["action"] == "drift"
+    assert plan_one(step.after, changed(min_ram=128), on_drift="report")[1][0]["action"] == "drift"
 
 
 def test_on_drift_fail_fails_before_any_write_naming_image_and_key():
     image = dict(applied(**FULL), a="hand")
     with pytest.raises(InputError) as caught:
-        plan_one(image, on_drift="fail", **FULL)
+        plan_one(image, FULL, on_drift="fail")
     assert "on_drift is fail and 1 image(s) were changed by hand; nothing was written" in caught.value.message
     assert 'ubuntu (id-ubuntu-1): properties.a is "hand" by hand' in caught.value.message
-    assert plan_one(applied(**FULL), on_drift="fail", **FULL)[1] == []
+    assert plan_one(applied(**FULL), FULL, on_drift="fail")[1] == []
 
 
 def test_an_image_without_record_is_adopted_without_removing_anything():
     image = {k: v for k, v in applied(**FULL).items() if not k.startswith("imagecat_catalogue_applied")}
     image["a"] = "hand"
-    step, items = plan_one(image, properties={"c": "3"})
+    step, items = plan_one(image, {"properties": {"c": "3"}})
     # Declared values are set (c), nothing is removed or reset (b, min_ram, protected, tags), no drift.
     assert [i["action"] for i in items] == ["update"]
     assert sorted(op["path"] for op in step.ops) == ["/c", "/imagecat_catalogue_applied"]
     image.pop("a")
-    step, items = plan_one(image, **dict(FULL, properties={"b": "2"}))
+    step, items = plan_one(image, changed(properties={"b": "2"}))
     adopt = "made before the catalogue recorded what it sets on an image: the record is written, nothing is removed"
     assert [(i["action"], i["reason"]) for i in items] == [("adopt", adopt)]
     assert [op["path"] for op in step.ops] == ["/imagecat_catalogue_applied"]
@@ -439,9 +445,9 @@ def test_a_record_longer_than_one_property_plans_and_round_trips():
     many = {"key_%03d" % n: "v%d" % n for n in range(40)}
     image = applied(properties=many)
     assert "imagecat_catalogue_applied_2" in image
-    step, items = plan_one(image, properties=many)
+    step, items = plan_one(image, {"properties": many})
     assert items == []
-    step, items = plan_one(image, properties={"key_000": "v0"})
+    step, items = plan_one(image, {"properties": {"key_000": "v0"}})
     paths = [op["path"] for op in step.ops]
     assert "/imagecat_catalogue_applied_2" in paths and paths.count("/key_001") == 1
     assert not any(k.startswith("imagecat_catalogue_applied_") for k in step.after)
