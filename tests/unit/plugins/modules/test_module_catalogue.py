@@ -174,7 +174,6 @@ def test_distribution_without_a_keystone_login_is_refused_before_any_write(glanc
     assert glance.writes() == []
 
 
-
 class PolicyGlance:
     """A Glance session that refuses visibility public with 403 (publicize_image) and applies other patches."""
 
