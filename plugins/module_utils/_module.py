@@ -73,7 +73,7 @@ class GlanceModule:
     inside the controller, where ``self.module`` is a ``ControllerModule`` that has nothing else.
     Prefer ``self.params``, ``self.check_mode``, ``self.warn()`` and ``self.result()``; everything
     else (``run_command``, ``get_bin_path``, ``tmpdir``, ``exit_json`` ...) is off limits.
-    tests/unit/plugins/modules/test_every_module.py runs every module class both ways.
+    A unit test (test_every_module.py, in the source repository) runs every module class both ways.
     """
 
     argument_spec = {}
