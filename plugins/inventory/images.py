@@ -18,7 +18,8 @@ description:
   - "Default groups: C(cloud_<cloud>), C(visibility_<visibility>), C(status_<status>),
     C(disk_format_<disk_format>) and C(tag_<tag>) for each tag, with characters that are not valid in
     group names replaced by C(_)."
-  - Every page of each cloud's listing is fetched, 1000 images per request where the cloud allows it.
+  - Every page of each cloud's listing is fetched, O(page_size) images per request (1000 by default) where the
+    cloud allows it.
     Several clouds are listed in parallel.
   - The configuration file's name must end in C(glance_images.yml) or C(glance_images.yaml).
 author:
@@ -76,6 +77,13 @@ options:
         An image that lacks a chosen field gets no variable for it.
     type: list
     elements: str
+  page_size:
+    description:
+      - Images asked for per listing request; every page is followed. The server caps it at its
+        C(api_limit_max) (Glance) or its own maximum (Compute's images proxy).
+    type: int
+    default: 1000
+    version_added: 0.2.0
   vars_prefix:
     description:
       - Prefix of every host variable made from an image field, and of C(<vars_prefix>cloud).
@@ -343,7 +351,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _list_images(self, connection, query):
         """Every image of one cloud that the query matches, in Glance's v2 shape: the only listing call."""
         find = open_reader(connection, self.get_option("api"), self.get_option("compute_endpoint"), query)
-        return find(None, query)
+        return find(None, query, self.get_option("page_size"))
 
     def _list_cloud(self, cloud, query):
         """(images, None) or (None, error message) for one cloud."""
@@ -489,6 +497,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         clouds = self._clouds()
         fields = self._fields()
+        if self.get_option("page_size") < 1:
+            raise AnsibleParserError("%s: option page_size must be 1 or more." % self.NAME)
         try:
             query = list_query(self.get_option("filters"), self.get_option("properties"), self.get_option("api"))
         except AnsibleError as error:

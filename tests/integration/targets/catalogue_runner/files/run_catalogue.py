@@ -4,7 +4,8 @@
 
 Writes a project (a playbook applying imagecat.glance.catalogue with one image whose data is
 FILE) into WORK_DIR/private, runs it with ansible_runner.run(), and prints one JSON object:
-the job's status and rc, the stats, and the catalogue task's ok event (changed, plan, writes).
+the job's status and rc, the stats, and the ok event of the role's apply task, or of its plan
+task when nothing was to be written (changed, plan, writes).
 """
 import json
 import os
@@ -55,15 +56,20 @@ def main(work, clouds_yaml, collections_path, name, tag, filename):
         quiet=True,
         rotate_artifacts=1,
     )
-    apply_ok = [e['event_data'] for e in events
-                if e.get('event') == 'runner_on_ok' and e.get('event_data', {}).get('task') == 'Apply the catalogue']
-    result = apply_ok[0]['res'] if apply_ok else {}
+    def ok_events(task):
+        return [e['event_data'] for e in events
+                if e.get('event') == 'runner_on_ok' and e.get('event_data', {}).get('task') == task]
+    # The role plans first (check mode) and applies only when the plan has writes.
+    plan_ok = ok_events('Plan the catalogue (no write)')
+    apply_ok = ok_events('Apply the catalogue')
+    result = (apply_ok or plan_ok or [{'res': {}}])[0]['res']
     print(json.dumps({
         'status': runner.status,
         'rc': runner.rc,
         'stats': runner.stats,
         'event_types': sorted(set(e.get('event') for e in events if e.get('event'))),
         'failed_events': [e['event_data'].get('task') for e in events if e.get('event') == 'runner_on_failed'],
+        'plan_events': len(plan_ok),
         'apply_events': len(apply_ok),
         'changed': result.get('changed'),
         'plan': [step.get('action') for step in result.get('plan') or []],
