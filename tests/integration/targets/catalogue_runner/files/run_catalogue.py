@@ -56,6 +56,7 @@ def main(work, clouds_yaml, collections_path, name, tag, filename):
         quiet=True,
         rotate_artifacts=1,
     )
+
     def ok_events(task):
         return [e['event_data'] for e in events
                 if e.get('event') == 'runner_on_ok' and e.get('event_data', {}).get('task') == task]
