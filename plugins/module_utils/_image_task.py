@@ -292,7 +292,9 @@ class ImageTask(GlanceModule):
 
     def staged_replacement(self, body, ids, name):
         """The hidden replacement, created (or adopted after an interruption) and verified."""
-        marker = {STAGED_FOR: name}
+        # Staged, or already published by a concurrent run of the same replace (the id holds the data's
+        # digest, so an image of ours under it with the plain name and that digest is this replacement).
+        marker = [{STAGED_FOR: name}, {"name": name, "os_hash_value": self.local_digest(DEFAULT_HASH)}]
 
         def siblings():
             return self.publisher.list_marked([(STAGED_FOR, name)])

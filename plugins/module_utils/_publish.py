@@ -102,9 +102,11 @@ class Publisher:
 
     # ---- create -------------------------------------------------------------------------------
     def is_ours(self, image, marker):
-        """Adoptable: the caller's project owns it and it carries this run's marker."""
-        return (not self.scope or image.get("owner") == self.scope) and all(
-            image.get(key) == value for key, value in marker.items())
+        """Adoptable: the caller's project owns it and it carries this run's marker: a dict of fields it
+        must carry, or a list of such dicts of which any one will do."""
+        markers = marker if isinstance(marker, list) else [marker]
+        return (not self.scope or image.get("owner") == self.scope) and any(
+            all(image.get(key) == value for key, value in one.items()) for one in markers)
 
     def create(self, body, ids, marker, siblings=None):
         """POST ``body`` under each of ``ids`` in turn; returns (image, made_here).

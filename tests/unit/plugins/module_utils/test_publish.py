@@ -79,6 +79,20 @@ def test_a_create_replayed_after_a_503_that_landed_is_made_here():
     assert [call[0] for call in session.calls] == ["POST", "POST", "GET"]
 
 
+def test_a_marker_may_list_alternatives():
+    """A concurrent replace that already published its image: the plain name and the data, no staging marker."""
+    ids = named_image_ids(ME, "ubuntu")
+    published = {"id": ids[0], "name": "ubuntu", "owner": ME, "status": "active", "os_hash_value": "d"}
+    glance, warnings = Glance({ids[0]: published}), []
+    marker = [{"imagecat_staged_for": "ubuntu"}, {"name": "ubuntu", "os_hash_value": "d"}]
+    image, made_here = publisher(glance, warnings).create({"name": "x"}, ids, marker)
+    assert (image, made_here, warnings) == (published, False, [])
+    # Other data under that name is not this replacement: the next id.
+    glance = Glance({ids[0]: dict(published, os_hash_value="other")})
+    image, made_here = publisher(glance, []).create({"name": "x"}, ids, marker)
+    assert (image["id"], made_here) == (ids[1], True)
+
+
 def test_ids_of_deleted_or_renamed_own_images_are_skipped_without_a_warning():
     ids = named_image_ids(ME, "ubuntu")
     renamed = {"id": ids[1], "name": "ubuntu-old", "owner": ME}
