@@ -278,6 +278,12 @@ def tls_error_message(exc, url, where):
     if any(marker in lowered for marker in client_markers):
         return ("TLS handshake with %s failed for %s: the server asks for a client certificate it accepts (%s). "
                 "Give client_cert and client_key." % (url, where, text))
+    if "eof occurred in violation of protocol" in lowered or "unexpected_eof_while_reading" in lowered:
+        # With TLS 1.3 a server that wants a client certificate may close the connection before its
+        # alert reaches the client: the client sees only an EOF in the handshake.
+        return ("TLS handshake with %s failed for %s: the server closed the connection during the handshake (%s), "
+                "as servers do that ask for a client certificate they did not get. Give client_cert and client_key "
+                "if it asks for one." % (url, where, text))
     if "ssl" in lowered and ("pem lib" in lowered or "no such file" in lowered or "no start line" in lowered):
         return ("TLS set-up for %s failed: ca_cert, client_cert or client_key is not a readable PEM file (%s)."
                 % (where, text))

@@ -195,6 +195,9 @@ def test_tls_errors_are_explained():
     assert "not signed by a known CA" in message and "ca_cert" in message
     assert "client_key does not belong" in _connection.tls_error_message(Exception("[SSL: KEY_VALUES_MISMATCH]"), "u", "w")
     assert _connection.tls_error_message(Exception("Connection refused"), "u", "w") is None
+    # TLS 1.3: the server's "certificate required" alert may be lost, the client sees an EOF in the handshake.
+    eof = _connection.tls_error_message(Exception("SSLEOFError(8, 'EOF occurred in violation of protocol')"), "u", "w")
+    assert "closed the connection during the handshake" in eof and "client_cert and client_key" in eof
 
 
 def test_a_password_auth_without_password_names_the_option_and_source(clouds_yaml):
