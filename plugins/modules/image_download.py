@@ -21,7 +21,7 @@ description:
     C(Content-Range) is the range asked for. Where Glance or its store does not honour ranges, the
     module downloads in full and says so in a warning. Resumed data that fails the digest check is
     downloaded once more in full.
-  - O(mode), O(owner) and O(group) follow Ansible's file conventions (as in M(ansible.builtin.file)),
+  - O(mode), O(owner) and O(group) follow Ansible's file conventions (as in C(ansible.builtin.file)),
     also on a re-run that downloads nothing.
   - An image without data, a deactivated image (Glance serves its data to admins only) or a download
     the cloud's policy refuses gets a clear error; so does a destination directory that is missing or
@@ -53,7 +53,7 @@ options:
     elements: str
   mode:
     description:
-      - Permissions of O(dest), as for M(ansible.builtin.file) (octal such as V('0644') or symbolic
+      - Permissions of O(dest), as for C(ansible.builtin.file) (octal such as V('0644') or symbolic
         such as V(u=rw,g=r)). Unset, a new file gets the default permissions of the user's umask.
     type: raw
   owner:
@@ -69,7 +69,7 @@ extends_documentation_fragment:
   - imagecat.glance.attributes.ACTIONS
 notes:
   - The data is not synced to disk (C(fsync)) before the rename, like C(curl -o) and
-    M(ansible.builtin.get_url).
+    C(ansible.builtin.get_url).
   - Two runs downloading to the same O(dest) at the same time share the partial file; do not do that.
 """
 
