@@ -282,14 +282,10 @@ api_requests:
       counted). An unchanged run has only C(GET).
   returned: always
   type: dict
-  sample: {GET: 2, POST: 0, PATCH: 0, PUT: 0, DELETE: 0}
+  sample: {GET: 4, POST: 0, PATCH: 0, PUT: 0, DELETE: 0}
 """
 
-from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
-    DRIFT_POLICIES,
-    PRUNE_POLICIES,
-    validate_catalogue,
-)
+from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import DRIFT_POLICIES, PRUNE_POLICIES, validate_catalogue
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import DEFAULT_MAX_PRUNE, CatalogueRun
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
@@ -333,8 +329,8 @@ class CatalogueModule(GlanceModule):
         run.prepare()
         if run.changed:
             check_catalogue_properties(self.client, p["images"], p["validate_properties"], self.warn)
-        if run.changed and not self.check_mode:
-            run.apply()
+            if not self.check_mode:
+                run.apply()
         for warning in run.warnings:
             self.module.warn(warning)
         result = run.report(predicted=self.check_mode)
