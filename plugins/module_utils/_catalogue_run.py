@@ -69,6 +69,16 @@ def visibility_write(step):
     return value if value in ("public", "community") else None
 
 
+def listed_images(client, scope, queries):
+    """The images of every query, visible and hidden (Glance lists hidden images only when asked), once each."""
+    images = {}
+    for query in queries:
+        for hidden in ("false", "true"):
+            for image in list_images(client, scope + query + [("os_hidden", hidden)]):
+                images[image["id"]] = image
+    return list(images.values())
+
+
 class CatalogueRun:
     """One run: ``prepare()`` reads and plans (no write), ``apply()`` writes, ``result()`` reports."""
 
@@ -87,6 +97,8 @@ class CatalogueRun:
         self.resolve_member = resolve_member
         self.max_prune = max_prune
         self.data_from_region = data_from_region
+        # (entry, version) -> the id of the verified image in data_from_region that a version imports.
+        self.distribution_sources = {}
         self.bytes_sent = 0
         self._sent_lock = threading.Lock()
         self.allow_prune_all = allow_prune_all
@@ -121,18 +133,13 @@ class CatalogueRun:
         """The managed images (by the managed tag) and the namesakes (by the catalogue's names), each
         visible and hidden -- Glance lists hidden images only when asked for them alone. The requests
         follow the catalogue's size, never the number of other images in the project."""
-        owner = self.connection.project_id()
+        owner = self.owner = self.connection.project_id()
         scope = [("owner", owner)] if owner else []
         self.scope = owner or self.client.root
         self.publisher = Publisher(self.client, owner, self.warnings.append, self.timeout, self.cache)
         queries = [[("tag", self.managed_tag)]]
         queries += [[("name", value)] for value in name_filters(catalogue_names(self.entries))]
-        images = {}
-        for query in queries:
-            for hidden in ("false", "true"):
-                for image in list_images(self.client, scope + query + [("os_hidden", hidden)]):
-                    images[image["id"]] = image
-        return list(images.values())
+        return listed_images(self.client, scope, queries)
 
     def resolve_members(self):
         resolved = {}
@@ -152,7 +159,9 @@ class CatalogueRun:
         with ThreadPoolExecutor(self.parallel) as pool:
             return dict(zip(ids, pool.map(lambda image_id: list_members(self.client, image_id), ids)))
 
-    def prepare(self):
+    def prepare(self, predict=False):
+        """Read and plan; ``predict`` (check mode) turns what only an earlier target's apply can make true
+        (the data_from_region images) into warnings instead of errors."""
         if not self.entries and self.prune != "none" and not self.allow_prune_all:
             raise InputError("images is empty and prune is '%s': this run would prune every image tagged %s. "
                              "Set allow_prune_all: true to mean it, or check the catalogue file; nothing was "
@@ -167,6 +176,7 @@ class CatalogueRun:
         if self.changed:
             self.check_prune_count()
             self.validate_before_write()
+            self.check_distribution_sources(predict)
             self.check_quota()
         for image in self.clashes:
             self.warnings.append("image %s (%s) uses a name of the catalogue but is not managed by it (no %s tag "
@@ -224,12 +234,45 @@ class CatalogueRun:
                              "import into a region whose Glance enables it." % (where, self.data_from_region))
         self._distribution_checked = True
 
-    def distributed(self, image, source):
-        """A file source as a glance-download import of the same version's image (same id) in
-        ``data_from_region``, verified against the local file's sha512 (Glance's default hash)."""
+    def check_distribution_sources(self, predict):
+        """data_from_region: every version this run would send must already be active in that region with
+        the local file's sha512, before the first write here (two listings of that region's managed images)."""
+        needed = [step for step in self.steps if step.data and step.data["kind"] in SENT_KINDS]
+        if not self.data_from_region or not needed:
+            return
+        url = self.connection.image_endpoints()[self.data_from_region]
+        scope = [("owner", self.owner)] if self.owner else []
+        remote = {(image.get(PROP_ENTRY), image.get(PROP_VERSION)): image
+                  for image in listed_images(self.connection.client_for(url), scope, [[("tag", self.managed_tag)]])
+                  if image.get("status") == "active"}
+        for step in needed:
+            wanted = step.wanted
+            where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+            image = remote.get((wanted["entry"], wanted["version"]))
+            digest = self.digest(step.data["filename"], "sha512")
+            if image is not None and (image.get("os_hash_algo"), image.get("os_hash_value")) == ("sha512", digest):
+                self.distribution_sources[(wanted["entry"], wanted["version"])] = image["id"]
+                continue
+            problem = ("%s: data_from_region '%s' has no active image of this version tagged %s with the sha512 of %s"
+                       % (where, self.data_from_region, self.managed_tag, step.data["filename"]))
+            if image is not None:
+                problem += " (image %s there has %s %s)" % (
+                    image["id"], image.get("os_hash_algo"), image.get("os_hash_value"))
+            if predict:
+                self.warnings.append(problem + " yet; the apply imports it once that region has it (the catalogue "
+                                     "role applies that region's targets first) and fails before any write if "
+                                     "it still has none.")
+                continue
+            raise InputError(problem + "; apply the catalogue to that region first (the catalogue role orders the "
+                             "targets so), or leave data_from_region unset for this target; nothing was changed.")
+
+    def distributed(self, wanted, source):
+        """A file source as a glance-download import of the same version's image in ``data_from_region``
+        (found by check_distribution_sources), verified against the local file's sha512."""
         return dict(kind="import", method="glance-download", uri=None, stores=source.get("store") and [source["store"]],
                     all_stores=False, all_stores_must_succeed=True, remote_region=self.data_from_region,
-                    remote_image_id=image["id"], remote_service_interface=None)
+                    remote_image_id=self.distribution_sources[(wanted["entry"], wanted["version"])],
+                    remote_service_interface=None)
 
     def pruned_count(self):
         """Images this run deletes or deactivates (hiding and renaming are not counted)."""
@@ -376,7 +419,7 @@ class CatalogueRun:
         source, checksum = wanted["source"], wanted["checksum"]
         if self.data_from_region and source["kind"] in SENT_KINDS:
             checksum = checksum or ("sha512", self.digest(source["filename"], "sha512"))
-            return self.publisher.put_data(image, self.distributed(image, source), checksum, made_here, where=where)
+            return self.publisher.put_data(image, self.distributed(wanted, source), checksum, made_here, where=where)
         image = self.publisher.put_data(image, source, checksum, made_here, where=where)
         if source["kind"] in SENT_KINDS:
             with self._sent_lock:

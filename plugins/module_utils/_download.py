@@ -8,9 +8,9 @@ takes the destination's name by a rename only once its digest matches the one
 Glance recorded, so the destination never holds half an image. An interrupted
 download leaves the partial file behind; the next run asks only for the missing
 bytes (``Range``) and accepts them only from a 206 whose ``Content-Range`` is the
-one asked for. The digest is computed while the data arrives, by a helper thread
-that reads back what was written (the part already on disk first), so hashing
-overlaps with the transfer and memory stays at a few chunks.
+one asked for. The data is received into a few reused buffers of CHUNK_SIZE and
+written and hashed by a helper thread (PartWriter), so writing and hashing overlap
+with receiving, memory stays at a few chunks and no chunk is copied on the way.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import queue
 import re
 import stat
 import threading
+from http.client import HTTPException
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import file_digests, file_key
@@ -116,53 +118,116 @@ def partial_size(part):
     return info.st_size
 
 
-class FollowingHasher:
-    """Hashes a file while another thread appends to it, by reading back what was written."""
+def write_all(out, view):
+    while view:
+        view = view[out.write(view):]
 
-    def __init__(self, path, algorithm, written=0):
+
+class PartWriter:
+    """Appends a download's chunks to the partial file ``out`` (unbuffered, at ``path``) and hashes
+    all its data in order, in a helper thread, so the receiving thread only receives. First the thread
+    hashes what the file holds (the part a resume keeps, then what arrives meanwhile, which the receiving
+    thread writes itself and the helper reads back); once it has caught up it takes each chunk from
+    memory, writes it and hashes it. Take a buffer with buffer(), fill it, hand it over with put();
+    at most BUFFERS chunks wait."""
+
+    BUFFERS = 4
+
+    def __init__(self, out, path, algorithm, written=0):
+        self._out = out
+        self._path = path
         self._hasher = hashlib.new(algorithm)
-        self._handle = open(path, "rb")
         self._written = written
-        self._done = False
+        self._live = False
         self._error = None
         self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="imagecat-download-hash", daemon=True)
+        self._work = queue.Queue()
+        self._free = queue.Queue()
+        for dummy in range(self.BUFFERS):
+            self._free.put(bytearray(CHUNK_SIZE))
+        self._scratch = bytearray(CHUNK_SIZE)
+        self._thread = threading.Thread(target=self._run, name="imagecat-download-write", daemon=True)
         self._thread.start()
 
-    def advance(self, written):
-        with self._cond:
-            self._written = written
-            self._cond.notify()
+    def buffer(self):
+        """A buffer to receive the next chunk into (one of the helper's once it has caught up)."""
+        return self._free.get() if self._live else self._scratch
 
-    def _run(self):
+    def put(self, buf, length):
+        """The first ``length`` bytes of ``buf`` are the next chunk of data."""
+        if self._error is not None:
+            raise self._error
+        with self._cond:
+            if not self._live:
+                write_all(self._out, memoryview(buf)[:length])
+                self._written += length
+                self._cond.notify()
+                return
+        self._work.put((buf, length))
+
+    def _catch_up(self):
         position = 0
-        try:
+        with open(self._path, "rb") as handle:
             while True:
                 with self._cond:
-                    while position >= self._written and not self._done:
-                        self._cond.wait()
-                    limit, done = self._written, self._done
+                    if position >= self._written:
+                        self._live = True
+                        return
+                    limit = self._written
                 while position < limit:
-                    chunk = self._handle.read(min(CHUNK_SIZE, limit - position))
+                    chunk = handle.read(min(CHUNK_SIZE, limit - position))
                     if not chunk:
                         raise OSError(errno.EIO, "the partial file shrank while it was hashed")
                     self._hasher.update(chunk)
                     position += len(chunk)
-                if done:
-                    return
+
+    def _run(self):
+        try:
+            self._catch_up()
         except OSError as exc:
             self._error = exc
+            with self._cond:
+                self._live = True
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            buf, length = item
+            if self._error is None:
+                view = memoryview(buf)[:length]
+                try:
+                    write_all(self._out, view)
+                except OSError as exc:
+                    self._error = exc
+                else:
+                    self._hasher.update(view)
+            self._free.put(buf)
 
-    def finish(self):
-        """Wait for the thread; the hex digest of everything written."""
-        with self._cond:
-            self._done = True
-            self._cond.notify()
-        self._thread.join()
-        self._handle.close()
+    def finish(self, raise_error=True):
+        """Wait for the helper (once); the hex digest of everything in the file."""
+        if self._thread.is_alive():
+            self._work.put(None)
+            self._thread.join()
         if self._error is not None:
-            raise self._error
+            if raise_error:
+                raise self._error
+            return None
         return self._hasher.hexdigest()
+
+
+def body_reader(response):
+    """A readinto(buffer) -> count for the response body, 0 at its end: http.client's own when the body
+    comes undecoded (no copy of each chunk), else the chunks of requests' iter_content."""
+    raw = getattr(getattr(response, "raw", None), "_fp", None)
+    if hasattr(raw, "readinto") and not response.headers.get("Content-Encoding"):
+        return raw.readinto
+    chunks = response.iter_content(CHUNK_SIZE)
+
+    def readinto(buf):
+        chunk = next(chunks, b"")
+        buf[:len(chunk)] = chunk
+        return len(chunk)
+    return readinto
 
 
 def _request_data(client, image_id, offset, prefer_stores=None):
@@ -203,22 +268,26 @@ def fetch(client, image, part, algorithm, offset=0, prefer_stores=None, warn=Non
             raise GlanceError("image %s: unexpected HTTP %s for its data" % (image["id"], response.status_code),
                               status=response.status_code)
         start = offset if resumed else 0
-        with open(part, "ab" if resumed else "wb") as out:
+        with open(part, "ab" if resumed else "wb", buffering=0) as out:
             if resumed:
                 out.truncate(start)
-            hasher = FollowingHasher(part, algorithm, written=start)
+            writer = PartWriter(out, part, algorithm, written=start)
             written = start
+            readinto = body_reader(response)
             try:
-                for chunk in response.iter_content(CHUNK_SIZE):
-                    out.write(chunk)
-                    out.flush()
-                    written += len(chunk)
-                    hasher.advance(written)
-            except OSError as exc:  # requests' connection errors are OSErrors too
+                while True:
+                    buf = writer.buffer()
+                    count = readinto(buf)
+                    if not count:
+                        break
+                    writer.put(buf, count)
+                    written += count
+                digest = writer.finish()
+            except (OSError, HTTPException) as exc:  # requests' connection errors are OSErrors too
                 raise GlanceError("the download of image %s was cut after %d bytes (%s); the partial file %s is kept "
                                   "and a re-run resumes it." % (image["id"], written, exc, part))
             finally:
-                digest = hasher.finish()
+                writer.finish(raise_error=False)
     finally:
         response.close()
     if size is not None and written != size:

@@ -105,11 +105,13 @@ options:
   data_from_region:
     description:
       - Distribution between regions of one Keystone. The data of every version this run would upload from a
-        file is instead imported with C(glance-download) from the image of the same version (same id) in this
-        region, which a run of the same catalogue there must have made first; the import is verified against
-        the local file's sha512 (or the declared checksum). The controller sends no image data to this target.
-      - Needs a Keystone login (O(cloud) or O(auth)) that knows the region, and a target Glance that enables
-        C(glance-download); otherwise the run fails before any write.
+        file is instead imported with C(glance-download) from the image of the same version in this region,
+        which a run of the same catalogue there (same O(managed_tag)) must have made first; the import is
+        verified against the local file's sha512 (or the declared checksum); the controller sends it no data.
+      - Needs a Keystone login (O(cloud) or O(auth)) that knows the region, a target Glance that enables
+        C(glance-download), and in that region an active image of each version to send, tagged O(managed_tag),
+        with the local file's sha512; otherwise the run fails before any write. In check mode a missing
+        source image is a warning (the role's plan runs before the source region is applied).
     type: str
     version_added: 0.2.0
   on_drift:
@@ -326,7 +328,7 @@ class CatalogueModule(GlanceModule):
                            resolve_member=lambda member, option: resolve_project(self.connection, member, option),
                            max_prune=p["max_prune"], allow_prune_all=p["allow_prune_all"],
                            data_from_region=p["data_from_region"], on_drift=p["on_drift"])
-        run.prepare()
+        run.prepare(predict=self.check_mode)
         if run.changed:
             check_catalogue_properties(self.client, p["images"], p["validate_properties"], self.warn)
             if not self.check_mode:

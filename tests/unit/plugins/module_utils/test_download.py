@@ -187,17 +187,34 @@ def test_a_complete_part_is_renamed_without_a_request(tmp_path):
     assert open(dest, "rb").read() == DATA
 
 
-def test_the_following_hasher_hashes_what_was_written_first_and_later(tmp_path):
+def test_the_part_writer_hashes_the_part_on_disk_then_writes_and_hashes_the_chunks_in_order(tmp_path):
+    path = str(tmp_path / "f")
+    kept = b"a" * (2 * _download.CHUNK_SIZE + 10)
+    with open(path, "wb", buffering=0) as out:
+        out.write(kept)
+        writer = _download.PartWriter(out, path, "sha256", written=len(kept))
+        sent = b""
+        for index in range(6):
+            buf = writer.buffer()
+            chunk = bytes([98 + index]) * (_download.CHUNK_SIZE - index)
+            buf[:len(chunk)] = chunk
+            writer.put(buf, len(chunk))
+            sent += chunk
+        digest = writer.finish()
+        assert writer.finish() == digest
+    assert digest == hashlib.sha256(kept + sent).hexdigest()
+    assert open(path, "rb").read() == kept + sent
+
+
+def test_the_part_writer_reports_a_part_that_shrank(tmp_path):
     path = str(tmp_path / "f")
     with open(path, "wb") as out:
         out.write(b"a" * 10)
-        out.flush()
-        hasher = _download.FollowingHasher(path, "sha256", written=10)
-        out.write(b"b" * (3 * _download.CHUNK_SIZE + 5))
-        out.flush()
-        hasher.advance(10 + 3 * _download.CHUNK_SIZE + 5)
-        digest = hasher.finish()
-    assert digest == hashlib.sha256(b"a" * 10 + b"b" * (3 * _download.CHUNK_SIZE + 5)).hexdigest()
+    with open(path, "ab", buffering=0) as out:
+        writer = _download.PartWriter(out, path, "sha256", written=20)
+        with pytest.raises(OSError, match="shrank"):
+            writer.finish()
+        assert writer.finish(raise_error=False) is None
 
 
 # ---- the module, run inside the controller (ControllerModule's file helpers) -----------------------
