@@ -15,7 +15,7 @@
 Everything made here carries a benchmark tag or
 name prefix and is deleted at the end, also on failure. Seeding uses a pool of 4 requests.
 
-    .venv/bin/python benchmarks/catalogue_scale.py [--unrelated 5000]   # make bench-catalogue
+    .venv/bin/python benchmarks/catalogue_scale.py [--unrelated 5000] [--parts 1,2,3]   # make bench-catalogue
 """
 
 import argparse
@@ -161,6 +161,78 @@ def verdict(ok):
     return "OK" if ok else "MISSED"
 
 
+ONE = {"demo-RegionOne": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionOne"}}
+
+
+def runs_of(walls):
+    return "/".join("%.2f" % wall for wall in walls)
+
+
+def part_unrelated(bench, facts, args, peer):
+    glance = facts["regions"]["RegionOne"].rstrip("/")
+    cat50 = catalogue(bench.work, "fifty", 50, 1024)
+    bench.play("fifty", cat50, ONE)
+    alone, alone_runs = bench.unchanged("fifty", cat50, ONE, args.runs)
+    start = time.perf_counter()
+    seed(glance, args.unrelated)
+    seeded = time.perf_counter() - start
+    crowded, crowded_runs = bench.unchanged("fifty", cat50, ONE, args.runs)
+    if peer:
+        peer_wall, peer_items = bench.peer(cat50, peer)
+        # The peer must not have changed what the catalogue manages.
+        bench.unchanged("fifty", cat50, ONE, 1)
+    token = token_for("demo")
+    present = sum(1 for hidden in ("false", "true") for i in list_images(glance, token, "&os_hidden=%s" % hidden)
+                  if (i.get("name") or "").startswith(PREFIX))
+    clean(facts)
+    print()
+    print("1. unchanged 50-image catalogue, playbook wall time")
+    print("   no unrelated images          %6.2f s   runs %s" % (alone, runs_of(alone_runs)))
+    print("   %5d unrelated images        %6.2f s   runs %s   (seeded in %.1f s, %d present)" % (
+        args.unrelated, crowded, runs_of(crowded_runs), seeded, present))
+    ratio = crowded / alone
+    print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_UNRELATED, verdict(ratio <= TARGET_UNRELATED)))
+    if peer:
+        print("   openstack.cloud.image loop    %6.2f s   (50 tasks, peer venv, %d unrelated images present; items "
+              "reported changed: %d)" % (peer_wall, args.unrelated, peer_items.count("changed")))
+        speedup = peer_wall / crowded
+        print("   peer / catalogue %.1fx (target: at least %.0fx)   %s"
+              % (speedup, TARGET_PEER, verdict(speedup >= TARGET_PEER)))
+
+
+def part_targets(bench, facts, args):
+    four = dict(ONE, **{"%s-%s" % (cloud, region): {"imagecat_catalogue_cloud": cloud,
+                                                    "imagecat_catalogue_region_name": region}
+                        for cloud in ("demo", "alt") for region in ("RegionOne", "RegionTwo")})
+    cat20 = catalogue(bench.work, "twenty", args.per_target, 1024)
+    bench.play("twenty", cat20, four)
+    single, single_runs = bench.unchanged("twenty", cat20, four, args.runs, limit="demo-RegionOne")
+    together, together_runs = bench.unchanged("twenty", cat20, four, args.runs)
+    clean(facts)
+    print()
+    print("2. unchanged %d images per target, the catalogue role" % args.per_target)
+    print("   one target (demo-RegionOne)   %6.2f s   runs %s" % (single, runs_of(single_runs)))
+    print("   four targets, 4 forks         %6.2f s   runs %s" % (together, runs_of(together_runs)))
+    ratio = together / single
+    print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_TARGETS, verdict(ratio <= TARGET_TARGETS)))
+
+
+def part_distribution(bench, facts, args):
+    catd = catalogue(bench.work, "dist", args.per_target, args.size)
+    regions = {"demo-RegionTwo": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionTwo"},
+               "demo-RegionOne": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionOne"}}
+    upload_wall, upload = bench.play("upload", catd, regions)
+    clean(facts)
+    dist_targets = dict(regions)
+    dist_targets["demo-RegionOne"] = dict(regions["demo-RegionOne"], imagecat_catalogue_data_from_region="RegionTwo")
+    dist_wall, dist = bench.play("dist", catd, dist_targets)
+    print()
+    print("3. first apply of %d images of %d bytes to RegionOne + RegionTwo" % (args.per_target, args.size))
+    print("   uploading to each region      bytes sent %10d   %6.2f s   %s" % (upload["bytes_sent"], upload_wall, upload))
+    print("   distribution (R2 -> R1)       bytes sent %10d   %6.2f s   %s" % (dist["bytes_sent"], dist_wall, dist))
+    print("   the controller sent %.2fx the bytes without distribution" % (upload["bytes_sent"] / max(1, dist["bytes_sent"])))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unrelated", type=int, default=5000, help="unrelated images of part 1")
@@ -168,76 +240,22 @@ def main():
     parser.add_argument("--per-target", type=int, default=20, help="images per target in parts 2 and 3")
     parser.add_argument("--size", type=int, default=262144, help="bytes of each image in part 3")
     parser.add_argument("--no-peer", action="store_true", help="skip the openstack.cloud loop of part 1")
+    parser.add_argument("--parts", default="1,2,3", help="the parts to run, e.g. 2 (default 1,2,3)")
     args = parser.parse_args()
-    peer = None if args.no_peer else peer_venv()
+    parts = {int(part) for part in args.parts.split(",")}
+    peer = None if args.no_peer or 1 not in parts else peer_venv()
     facts = cloud_facts()
-    glance = facts["regions"]["RegionOne"].rstrip("/")
     work = tempfile.mkdtemp(prefix="imagecat-bench-scale-")
-    one = {"demo-RegionOne": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionOne"}}
-    four = dict(one, **{"%s-%s" % (cloud, region): {"imagecat_catalogue_cloud": cloud,
-                                                    "imagecat_catalogue_region_name": region}
-                        for cloud in ("demo", "alt") for region in ("RegionOne", "RegionTwo")})
+    bench = Bench(facts, work)
     try:
         clean(facts)
-        # ---- 1. unrelated images ------------------------------------------------------------
-        cat50 = catalogue(work, "fifty", 50, 1024)
-        bench = Bench(facts, work)
-        bench.play("fifty", cat50, one)
-        alone, alone_runs = bench.unchanged("fifty", cat50, one, args.runs)
-        start = time.perf_counter()
-        seed(glance, args.unrelated)
-        seeded = time.perf_counter() - start
-        crowded, crowded_runs = bench.unchanged("fifty", cat50, one, args.runs)
-        if peer:
-            peer_wall, peer_items = bench.peer(cat50, peer)
-            # The peer must not have changed what the catalogue manages.
-            bench.unchanged("fifty", cat50, one, 1)
-        token = token_for("demo")
-        present = sum(1 for hidden in ("false", "true") for i in list_images(glance, token, "&os_hidden=%s" % hidden)
-                      if (i.get("name") or "").startswith(PREFIX))
-        clean(facts)
-        # ---- 2. four targets ----------------------------------------------------------------
-        cat20 = catalogue(work, "twenty", args.per_target, 1024)
-        bench.play("twenty", cat20, four)
-        single, single_runs = bench.unchanged("twenty", cat20, four, args.runs, limit="demo-RegionOne")
-        together, together_runs = bench.unchanged("twenty", cat20, four, args.runs)
-        clean(facts)
-        # ---- 3. distribution --------------------------------------------------------------------
-        catd = catalogue(work, "dist", args.per_target, args.size)
-        regions = {"demo-RegionTwo": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionTwo"},
-                   "demo-RegionOne": {"imagecat_catalogue_cloud": "demo", "imagecat_catalogue_region_name": "RegionOne"}}
-        upload_wall, upload = bench.play("upload", catd, regions)
-        clean(facts)
-        dist_targets = dict(regions)
-        dist_targets["demo-RegionOne"] = dict(regions["demo-RegionOne"], imagecat_catalogue_data_from_region="RegionTwo")
-        dist_wall, dist = bench.play("dist", catd, dist_targets)
-
-        print()
         print("imagecat.glance catalogue at scale, against the local cloud (median of %d runs)" % args.runs)
-        print()
-        print("1. unchanged 50-image catalogue, playbook wall time")
-        print("   no unrelated images          %6.2f s   runs %s" % (alone, "/".join("%.2f" % w for w in alone_runs)))
-        print("   %5d unrelated images        %6.2f s   runs %s   (seeded in %.1f s, %d present)" % (
-            args.unrelated, crowded, "/".join("%.2f" % w for w in crowded_runs), seeded, present))
-        ratio = crowded / alone
-        print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_UNRELATED, verdict(ratio <= TARGET_UNRELATED)))
-        if peer:
-            print("   openstack.cloud.image loop    %6.2f s   (50 tasks, peer venv, %d unrelated images present; items "
-                  "reported changed: %d)" % (peer_wall, args.unrelated, peer_items.count("changed")))
-            speedup = peer_wall / crowded
-            print("   peer / catalogue %.1fx (target: at least %.0fx)   %s"
-                  % (speedup, TARGET_PEER, verdict(speedup >= TARGET_PEER)))
-        print()
-        print("2. unchanged %d images per target, the catalogue role" % args.per_target)
-        print("   one target (demo-RegionOne)   %6.2f s   runs %s" % (single, "/".join("%.2f" % w for w in single_runs)))
-        print("   four targets, 4 forks         %6.2f s   runs %s" % (together, "/".join("%.2f" % w for w in together_runs)))
-        ratio = together / single
-        print("   ratio %.2fx (target: at most %.1fx)   %s" % (ratio, TARGET_TARGETS, verdict(ratio <= TARGET_TARGETS)))
-        print()
-        print("3. first apply of %d images of %d bytes to RegionOne + RegionTwo" % (args.per_target, args.size))
-        print("   uploading to each region      bytes sent %10d   %6.2f s   %s" % (upload["bytes_sent"], upload_wall, upload))
-        print("   distribution (R2 -> R1)       bytes sent %10d   %6.2f s   %s" % (dist["bytes_sent"], dist_wall, dist))
-        print("   the controller sent %.2fx the bytes without distribution" % (upload["bytes_sent"] / max(1, dist["bytes_sent"])))
+        if 1 in parts:
+            part_unrelated(bench, facts, args, peer)
+        if 2 in parts:
+            part_targets(bench, facts, args)
+        if 3 in parts:
+            part_distribution(bench, facts, args)
     finally:
         clean(facts)
         shutil.rmtree(work, ignore_errors=True)
