@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _cloud import (REPO, cloud_facts, create_image, delete_images, list_images, peer_venv,  # noqa: E402
                     run_playbook, token_for)
-from catalogue import ITEM_RESULT, write_files  # noqa: E402
+from catalogue import ITEM_RESULT, PEER_PLAY, write_files  # noqa: E402
 
 TAG = "imagecat-bench-scale"
 PREFIX = "bench-scale-unrelated"
@@ -54,26 +54,6 @@ PLAY = """- hosts: targets
         imagecat_catalogue_parallel: 4
 """
 
-# The peer: the catalogue's 50 images, one openstack.cloud.image task each, as a user of openstack.cloud would
-# keep them (same name, file, formats and managed tag).
-PEER_PLAY = """- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars_files: [{catalogue}]
-  tasks:
-    - name: openstack.cloud.image over the images
-      openstack.cloud.image:
-        cloud: demo
-        name: "{{{{ item.name }}}}"
-        filename: "{{{{ item.versions[0].filename }}}}"
-        disk_format: raw
-        container_format: bare
-        tags: [{tag}]
-      loop: "{{{{ images }}}}"
-      loop_control:
-        label: "{{{{ item.name }}}}"
-"""
-
 
 def inventory(path, targets):
     hosts = {name: dict(values, ansible_connection="local", ansible_python_interpreter=sys.executable)
@@ -84,8 +64,9 @@ def inventory(path, targets):
 
 
 def catalogue(directory, name, count, size):
+    # properties and tags empty, as benchmarks/catalogue.py's peer loop (PEER_PLAY) reads them
     images = [{"name": "bench-scale-%s-%03d" % (name, index), "disk_format": "raw", "container_format": "bare",
-               "versions": [{"version": "1", "filename": path}]}
+               "properties": {}, "tags": [], "versions": [{"version": "1", "filename": path}]}
               for index, path in enumerate(write_files(directory, name, count, size))]
     path = os.path.join(directory, name + ".yml")
     with open(path, "w") as handle:
