@@ -23,6 +23,7 @@ help:
 	@echo "make lint | docs | docs-lint | docs-check | docs-screenshot | ee   ansible-lint, docs site, execution environment"
 	@echo "make bench | bench-image | bench-import | bench-inventory | bench-catalogue   benchmarks/ against the local cloud"
 	@echo "make bench-download [BENCH_ARGS='--size-mib 256 --runs 1']   benchmarks/image_download.py"
+	@echo "make bench-transfer [BENCH_ARGS='--size-mib 256 --runs 1']   benchmarks/transfer.py (url, xz, controller transfer)"
 
 # ---- environment ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -108,6 +109,10 @@ bench-catalogue: venv collection-link cloud-up
 .PHONY: bench-download
 bench-download: venv collection-link cloud-up
 	$(ANSIBLE_ENV) $(BIN)/python benchmarks/image_download.py $(BENCH_ARGS)
+
+.PHONY: bench-transfer
+bench-transfer: venv collection-link cloud-up
+	$(ANSIBLE_ENV) $(BIN)/python benchmarks/transfer.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .cache tests/output

@@ -7,7 +7,9 @@
 
 Standard library only. Missing files get 404; every request is logged to
 <state>.log. /slow/<file> serves <file> at SLOW_RATE bytes a second, so a test
-can catch an import while it runs. A file <name>.redirect next to <name> makes
+can catch an import while it runs. A request with one byte range (Range: bytes=A-B) gets 206
+and only those bytes, so the log tells a peek at a file's first bytes (206) from a
+download (200). A file <name>.redirect next to <name> makes
 <name> answer 302 to the URL it holds; Last-Modified is the file's mtime (a test
 "publishes a new build" by rewriting a file and its checksum file). Binds
 127.0.0.1 only (the local cloud allows web-download from it).
@@ -18,10 +20,12 @@ log, or that holds this checkout (and so the local cloud's state, logs and keys)
 """
 
 import argparse
+import email.utils
 import functools
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -35,12 +39,14 @@ STOP_TIMEOUT = 5.0
 SLOW_PREFIX = "/slow/"
 SLOW_RATE = 2 * 1024 * 1024
 SLOW_CHUNK = 256 * 1024
+RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
 
 class FileHandler(http.server.SimpleHTTPRequestHandler):
     """Files of one directory; no directory listings; files sent with sendfile()."""
 
     slow = False
+    range_left = None
 
     def list_directory(self, path):
         self.send_error(404, "No listing")
@@ -57,7 +63,31 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
+        self.range_left = None
+        match = RANGE.match(self.headers.get("Range", "").strip())
+        path = self.translate_path(self.path)
+        if match and os.path.isfile(path):
+            return self.send_range(path, int(match.group(1)), match.group(2))
         return super().send_head()
+
+    def send_range(self, path, start, end):
+        """206 with bytes start..end of the file (one range; what a peek at the first bytes asks)."""
+        handle = open(path, "rb")
+        info = os.fstat(handle.fileno())
+        last = min(int(end) if end else info.st_size - 1, info.st_size - 1)
+        if start > last:
+            handle.close()
+            self.send_error(416, "Range Not Satisfiable")
+            return None
+        handle.seek(start)
+        self.range_left = last - start + 1
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", "bytes %d-%d/%d" % (start, last, info.st_size))
+        self.send_header("Content-Length", str(self.range_left))
+        self.send_header("Last-Modified", email.utils.formatdate(info.st_mtime, usegmt=True))
+        self.end_headers()
+        return handle
 
     def translate_path(self, path):
         self.slow = path.startswith(SLOW_PREFIX)
@@ -71,6 +101,9 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
         return translated
 
     def copyfile(self, source, outputfile):
+        if self.range_left is not None:
+            outputfile.write(source.read(self.range_left))
+            return
         if self.slow:
             while True:
                 chunk = source.read(SLOW_CHUNK)

@@ -43,7 +43,9 @@ from ansible_collections.imagecat.glance.plugins.module_utils._errors import Inp
 from ansible_collections.imagecat.glance.plugins.module_utils._file_roots import resolve_catalogue_file
 from ansible_collections.imagecat.glance.plugins.module_utils._members import plan_members, predicted_members
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, DEFAULT_HASH, STAGED_FOR, staged_body
-from ansible_collections.imagecat.glance.plugins.module_utils._upstream import validate_upstream
+# TRANSFERS: how the data of a url version gets into Glance (Glance downloads it, or the controller
+# downloads, decompresses and uploads it).
+from ansible_collections.imagecat.glance.plugins.module_utils._upstream import TRANSFERS, validate_upstream
 
 # Properties the catalogue writes on every image it manages.
 PROPERTY_PREFIX = "imagecat_catalogue_"
@@ -55,7 +57,8 @@ PROP_CHECKSUM = PROPERTY_PREFIX + "checksum"
 
 ENTRY_KEYS = ("name", "versions", "disk_format", "container_format", "visibility", "protected", "min_disk",
               "min_ram", "properties", "tags", "members", "keep_versions", "version_order", "base_dir", "upstream")
-VERSION_KEYS = ("version", "filename", "uri", "import", "checksum", "properties")
+VERSION_KEYS = ("version", "filename", "uri", "url", "import", "checksum", "checksum_url", "checksum_name", "transfer",
+                "properties")
 IMPORT_KEYS = ("method", "uri", "stores", "all_stores", "all_stores_must_succeed", "remote_region",
                "remote_image_id", "remote_service_interface")
 IMPORT_METHODS = ("web-download", "glance-download")
@@ -176,12 +179,41 @@ def _import_source(value, where):
 
 
 def source_record(source):
-    """What an image remembers of a uri or import source, to notice a changed source without the data."""
+    """What an image remembers of a uri, url or import source, to notice a changed source without the data."""
+    if source["kind"] == "url":
+        return "%s:%s" % (source["transfer"], source["url"])
     if source["kind"] != "import":
         return None
     if source["method"] == "web-download":
         return "web-download:%s" % source["uri"]
     return "glance-download:%s/%s" % (source["remote_region"], source["remote_image_id"])
+
+
+def _http_url(value, key, where):
+    text = str(value or "").strip()
+    if urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc:
+        raise InputError("%s: %s must be an http or https URL; got %s." % (where, key, json.dumps(value)))
+    return text
+
+
+def _url_source(value, where):
+    """A version's url with its checksum (given, or read from checksum_url) and transfer."""
+    source = {"kind": "url", "url": _http_url(value["url"], "url", where), "checksum_url": None,
+              "checksum_name": None, "transfer": value.get("transfer") or "web-download"}
+    if source["transfer"] not in TRANSFERS:
+        raise InputError("%s: transfer must be one of %s; got %s." % (where, ", ".join(TRANSFERS),
+                                                                    json.dumps(value.get("transfer"))))
+    given = [key for key in ("checksum", "checksum_url") if value.get(key)]
+    if len(given) != 1:
+        raise InputError("%s: url needs exactly one of checksum (<algorithm>:<hex>) or checksum_url (the checksum "
+                         "file that lists it, such as .../SHA256SUMS)%s." % (
+                             where, "; got both" if len(given) > 1 else ""))
+    if value.get("checksum_url"):
+        source["checksum_url"] = _http_url(value["checksum_url"], "checksum_url", where)
+        source["checksum_name"] = str(value["checksum_name"]) if value.get("checksum_name") else None
+    elif value.get("checksum_name"):
+        raise InputError("%s: checksum_name (the image's name in the checksum file) goes with checksum_url." % where)
+    return source
 
 
 def _version(value, index, entry, version_index, base_dir=None, allowed_roots=None):
@@ -194,19 +226,24 @@ def _version(value, index, entry, version_index, base_dir=None, allowed_roots=No
     version = _version_string(value["version"], where)
     where = _where(index, entry, version_index, version)
     _unknown_keys(value, VERSION_KEYS, where)
-    given = [key for key in ("filename", "uri", "import") if value.get(key) not in (None, "")]
+    given = [key for key in ("filename", "uri", "url", "import") if value.get(key) not in (None, "")]
     if not given:
-        raise InputError("%s: no data source; give one of filename (a local file), uri (web-download) or "
-                         "import (import options)." % where)
+        raise InputError("%s: no data source; give one of filename (a local file), url (with checksum or "
+                         "checksum_url, and transfer), uri (web-download) or import (import options)." % where)
     if len(given) > 1:
         raise InputError("%s: give only one data source; got %s." % (where, " and ".join(given)))
     if given[0] == "filename":
         filename = resolve_catalogue_file(value["filename"], base_dir, allowed_roots, where)
         source = {"kind": "file", "filename": filename}
+    elif given[0] == "url":
+        source = _url_source(value, where)
     elif given[0] == "uri":
         source = _import_source({"method": "web-download", "uri": value["uri"]}, where)
     else:
         source = _import_source(value["import"], where)
+    for key in ("checksum_url", "checksum_name", "transfer"):
+        if given[0] != "url" and value.get(key) is not None:
+            raise InputError("%s: %s goes with url (a version whose data is at an http or https URL)." % (where, key))
     checksum = None
     if value.get("checksum") is not None:
         try:
@@ -430,6 +467,9 @@ class Step:
     after: dict | None = None
     after_members: list | None = None
     members_before: list | None = None
+    # The checksum the publish path verifies the data with (False: the version's declared one); set by
+    # the run for url versions, whose checksum may come from a checksum file.
+    checksum: tuple | None | bool = False
     # Set by the run.
     result: dict | None = None
     made_here: bool = False
@@ -619,11 +659,16 @@ def _check_content(wanted, image, digest):
                                                                       algorithm, local, stored))
     else:
         have, want = image.get(PROP_SOURCE), source_record(source)
-        if have is not None and have != want:
+        if have is not None and _same_source(have, want) is False:
             raise InputError("%s: image %s was made from %s, the entry now says %s. Glance cannot replace an "
                              "image's data: declare a new version for the new source."
                              % (where, image["id"], have, want))
-    if wanted["checksum"]:
+    recorded = image.get(PROP_CHECKSUM)
+    if wanted["checksum"] and recorded and recorded != "%s:%s" % wanted["checksum"]:
+        raise InputError("%s: image %s was made from data with checksum %s, the entry now says %s. Glance cannot "
+                         "replace an image's data: declare a new version." % (where, image["id"], recorded,
+                                                                               "%s:%s" % wanted["checksum"]))
+    if wanted["checksum"] and not transformed(source):
         algorithm, expected = wanted["checksum"]
         stored = image.get("os_hash_value") if image.get("os_hash_algo") == algorithm else (
             image.get("checksum") if algorithm == "md5" else None)
@@ -632,10 +677,31 @@ def _check_content(wanted, image, digest):
                              % (where, image["id"], algorithm, stored, expected))
 
 
+def transformed(source):
+    """True when Glance stores other bytes than the source's (decompressed, or not known yet), so that a
+    checksum of the source says nothing about Glance's os_hash_value."""
+    if source["kind"] == "url":
+        return source["transfer"] == "controller"
+    return source["kind"] == "file" and source.get("compression") is not None
+
+
+def _same_source(have, want):
+    """A uri or url recorded as fetched by Glance (web-download:) or the controller (controller:) is the same
+    source whichever way it came: the record is updated then, not refused. None: not comparable."""
+    kinds = [record.split(":", 1)[0] for record in (have, want)]
+    if all(kind in TRANSFERS for kind in kinds):
+        return have.split(":", 1)[1] == want.split(":", 1)[1]
+    return have == want
+
+
 def _data_action(wanted):
     source = wanted["source"]
     if source["kind"] == "file":
         return "upload", "from %s" % source["filename"]
+    if source["kind"] == "url":
+        if source["transfer"] == "controller":
+            return "upload", "from %s through the controller (download, decompress, upload)" % source["url"]
+        return "import", "web-download from %s" % source["url"]
     return "import", "%s from %s" % (source["method"], source_record(source).split(":", 1)[1])
 
 

@@ -102,16 +102,21 @@ class CatalogueFile:
         return self.data["images"]
 
     def append_version(self, entry, build):
-        """Add {version, uri, checksum} as the entry's newest version."""
+        """Add {version, uri, checksum} as the entry's newest version; with a ``transfer`` in the build (from
+        the upstream block), {version, url, checksum, transfer}."""
         versions = entry.get("versions")
         if versions is None:
             versions = entry["versions"] = []
         version = CommentedMap()
         version["version"] = DoubleQuotedScalarString(build["version"])
-        version["uri"] = build["uri"]
+        version["url" if build.get("transfer") else "uri"] = build["uri"]
         version["checksum"] = build["checksum"]
+        last = "checksum"
+        if build.get("transfer"):
+            version["transfer"] = build["transfer"]
+            last = "transfer"
         if versions:
-            _move_trailing_comment(versions[-1], version, "checksum")
+            _move_trailing_comment(versions[-1], version, last)
         versions.append(version)
 
     def render(self):

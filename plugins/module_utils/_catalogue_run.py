@@ -16,6 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import (
+    PROP_CHECKSUM,
     PROP_ENTRY,
     PROP_VERSION,
     catalogue_image_id,
@@ -27,9 +28,17 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
     plan_catalogue,
     plan_items,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
+from ansible_collections.imagecat.glance.plugins.module_utils._decompress import HAS_ZSTANDARD, ZSTANDARD_ERROR
 from ansible_collections.imagecat.glance.plugins.module_utils._disk_format import check_disk_format
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
-from ansible_collections.imagecat.glance.plugins.module_utils._image_data import DigestCache, check_file, file_digests
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
+    DigestCache,
+    check_file,
+    data_digests,
+    file_compression,
+    file_digests,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     allowed_values,
@@ -49,6 +58,14 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._members import add_member, list_members, remove_member
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import BUSY, Publisher
+from ansible_collections.imagecat.glance.plugins.module_utils._transfer import (
+    TransferError,
+    http_fetch,
+    listed_name,
+    peek,
+    resolve_checksum,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._upstream import CATALOGUE_ALGORITHMS
 
 # Ids tried for one version when earlier ones belonged to images that were deleted.
 MAX_ID_ATTEMPTS = 50
@@ -58,6 +75,8 @@ DEFAULT_MAX_PRUNE = 10
 MIB = 1024 * 1024
 # Sources whose data the controller sends (upload, or stage for glance-direct).
 SENT_KINDS = ("file", "stage")
+# Seconds for each request to a url version's server (the checksum file, the first bytes, the download's answer).
+URL_TIMEOUT = 60
 
 
 def visibility_write(step):
@@ -108,7 +127,8 @@ class CatalogueRun:
 
     # ---- reading and planning ----------------------------------------------------------------
     def digest(self, filename, algorithm):
-        return file_digests(filename, [algorithm], self.cache)[algorithm]
+        """The digest of the data an upload of ``filename`` stores (decompressed, for a compressed file)."""
+        return data_digests(filename, [algorithm], self.cache)[algorithm]
 
     def check_files(self):
         """Every file of a version to keep exists and matches its declared checksum (no request)."""
@@ -120,11 +140,13 @@ class CatalogueRun:
                 where = "images[%d] (%s) version %s" % (entry["index"], entry["name"], version["version"])
                 try:
                     check_file(source["filename"], require_data=True)
+                    # A compressed file is uploaded decompressed: its checksum describes the file as it is.
+                    source["compression"] = file_compression(source["filename"])
                 except InputError as error:
                     raise InputError("%s: %s" % (where, error.message))
                 if version["checksum"]:
                     algorithm, expected = version["checksum"]
-                    actual = self.digest(source["filename"], algorithm)
+                    actual = file_digests(source["filename"], [algorithm], self.cache)[algorithm]
                     if actual != expected:
                         raise InputError("%s: checksum: %s of %s is %s, not the declared %s; nothing was changed."
                                          % (where, algorithm, source["filename"], actual, expected))
@@ -208,6 +230,8 @@ class CatalogueRun:
         for step in self.steps:
             wanted = step.wanted
             where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+            if step.data and step.data["kind"] == "url":
+                self.resolve_url(step, where)
             if step.data and step.data["kind"] == "file":
                 check_disk_format(step.data["filename"], wanted["fields"].get("disk_format"),
                                   wanted["fields"].get("container_format"), where=where)
@@ -216,6 +240,43 @@ class CatalogueRun:
             elif step.data and step.data.get("stores"):
                 stores = list_stores(self.client) if stores is None else stores
                 check_store_ids(stores, step.data["stores"], where + ": import.stores")
+
+    def resolve_url(self, step, where):
+        """A url version about to be published: its checksum (from checksum_url), its compression (from its
+        first bytes) against its transfer, and the source the publish path takes. Only checksum files and
+        first bytes are read, in check mode too; every failure here comes before any write."""
+        source, wanted = step.data, step.wanted
+        fetch = http_fetch(URL_TIMEOUT, True)
+        try:
+            checksum = wanted["checksum"]
+            if checksum is None:
+                checksum = resolve_checksum(fetch, source["checksum_url"], listed_name(source["url"],
+                                            source["checksum_name"]), CATALOGUE_ALGORITHMS)
+            compression = peek(source["url"], URL_TIMEOUT)
+        except TransferError as error:
+            raise TransferError("%s: %s" % (where, error.message))
+        if compression and source["transfer"] == "web-download":
+            raise InputError("%s: %s is %s-compressed, and with transfer web-download Glance would store the "
+                             "compressed bytes as the image. Set transfer: controller in the version (the controller "
+                             "downloads, decompresses and uploads it in one pass); nothing was changed."
+                             % (where, source["url"], compression))
+        if compression == "zstd" and not HAS_ZSTANDARD:
+            raise MissingLibraryError("zstandard", "%s: %s is zstd-compressed (%s)" % (where, source["url"],
+                                                                                     ZSTANDARD_ERROR))
+        record = "%s:%s" % checksum
+        if step.create:
+            step.body = dict(step.body, **{PROP_CHECKSUM: record})
+        elif step.image.get(PROP_CHECKSUM) != record:
+            step.ops = step.ops + [{"op": "add", "path": "/" + PROP_CHECKSUM, "value": record}]
+        step.after = dict(step.after, **{PROP_CHECKSUM: record})
+        if source["transfer"] == "controller":
+            step.data = {"kind": "transfer", "url": source["url"], "checksum": checksum, "store": None,
+                         "timeout": URL_TIMEOUT, "validate_certs": True}
+            step.checksum = None
+        else:
+            step.data = {"kind": "import", "method": "web-download", "uri": source["url"], "stores": None,
+                         "all_stores": False, "all_stores_must_succeed": True}
+            step.checksum = checksum
 
     def check_distribution(self, where):
         """data_from_region: this Glance must enable glance-download and the token must know that region."""
@@ -385,7 +446,7 @@ class CatalogueRun:
         if step.wait or image.get("status") in BUSY:
             image = self.wait_for_data(image)
         if step.data and image.get("status") == "queued":
-            image = self.put_data(image, wanted, step.made_here)
+            image = self.put_data(image, step)
         if step.ops:
             image = update_image(self.client, image["id"], step.ops)
         if step.protect and not image.get("protected"):
@@ -414,13 +475,24 @@ class CatalogueRun:
     def wait_for_data(self, image):
         return wait_for_image(self.client, image["id"], lambda i: i.get("status") not in BUSY, self.timeout)
 
-    def put_data(self, image, wanted, made_here=False):
+    def put_data(self, image, step):
+        wanted, made_here = step.wanted, step.made_here
         where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
-        source, checksum = wanted["source"], wanted["checksum"]
+        source = step.data
+        checksum = wanted["checksum"] if step.checksum is False else step.checksum
         if self.data_from_region and source["kind"] in SENT_KINDS:
-            checksum = checksum or ("sha512", self.digest(source["filename"], "sha512"))
+            checksum = ("sha512", self.digest(source["filename"], "sha512")) if source.get("compression") else (
+                checksum or ("sha512", self.digest(source["filename"], "sha512")))
             return self.publisher.put_data(image, self.distributed(wanted, source), checksum, made_here, where=where)
-        image = self.publisher.put_data(image, source, checksum, made_here, where=where)
+        if source["kind"] == "file" and source.get("compression"):
+            # Decompressed on the way; its checksum (of the file as it is) was checked before any write.
+            source, checksum = {"kind": "transfer", "filename": source["filename"], "checksum": None,
+                                "store": source.get("store")}, None
+        try:
+            image = self.publisher.put_data(image, source, checksum, made_here, where=where)
+        except TransferError as error:
+            error.message = "%s: %s" % (where, error.message)
+            raise
         if source["kind"] in SENT_KINDS:
             with self._sent_lock:
                 self.bytes_sent += os.path.getsize(wanted["source"]["filename"])
@@ -481,5 +553,6 @@ class CatalogueRun:
             updated=sum(1 for step in self.steps if step.actions and not step.create),
             pruned=sum(1 for step in self.retired if any(a["action"] in done for a in step.actions)),
             unchanged=sum(1 for step in self.steps if not step.actions),
-            bytes_sent=(0 if self.data_from_region else self.added()[1]) if predicted else self.bytes_sent,
+            bytes_sent=(0 if self.data_from_region else self.added()[1]) if predicted else
+            self.bytes_sent + self.publisher.bytes_sent,
         )

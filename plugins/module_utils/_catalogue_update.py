@@ -12,25 +12,16 @@ from __future__ import annotations
 import glob
 import os
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
-from ansible.module_utils.urls import open_url
-
 from ansible_collections.imagecat.glance.plugins.module_utils import _catalogue_file
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import natural_key
 from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._transfer import http_fetch
 from ansible_collections.imagecat.glance.plugins.module_utils._upstream import (
-    SCHEMES,
-    UpstreamError,
     is_known,
     newest_build,
     validate_upstream,
 )
-
-# A checksum file is small; anything larger is not one (and is not read whole into memory).
-MAX_CHECKSUM_FILE = 4 * 1024 * 1024
-
 
 def catalogue_paths(paths):
     """The files named, directories expanded to their *.yml / *.yaml files (sorted)."""
@@ -45,36 +36,6 @@ def catalogue_paths(paths):
     if not found:
         raise InputError("path: %s holds no *.yml or *.yaml file." % ", ".join(paths))
     return found
-
-
-def http_fetch(timeout, validate_certs):
-    """fetch(method, url) -> (status, headers, text) for newest_build, refusing non-http redirects."""
-    def fetch(method, url):
-        try:
-            response = open_url(url, method=method, timeout=timeout, validate_certs=validate_certs,
-                                follow_redirects="safe")
-        except HTTPError as error:
-            if 300 <= error.code < 400:
-                # open_url follows http and https redirects itself; this one went elsewhere.
-                raise UpstreamError("%s redirects to %s; only http and https are followed."
-                                    % (url, error.headers.get("Location")))
-            return error.code, error.headers, ""
-        except (URLError, OSError, ValueError) as error:
-            reason = getattr(error, "reason", error)
-            raise UpstreamError("%s %s failed: %s." % (method, url, reason))
-        with response:
-            final = response.geturl()
-            if urlsplit(final).scheme not in SCHEMES:
-                raise UpstreamError("%s redirects to %s; only http and https are followed." % (url, final))
-            text = ""
-            if method == "GET":
-                body = response.read(MAX_CHECKSUM_FILE + 1)
-                if len(body) > MAX_CHECKSUM_FILE:
-                    raise UpstreamError("%s is larger than %d bytes; that is no checksum file."
-                                        % (url, MAX_CHECKSUM_FILE))
-                text = body.decode("utf-8", "replace")
-            return response.status, response.headers, text
-    return fetch
 
 
 def update_catalogues(params, check_mode):

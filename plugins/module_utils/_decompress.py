@@ -31,6 +31,10 @@ except ImportError as error:
 # bzip2 ("BZh" + block size digit), zstd (RFC 8878 3.1.1).
 MAGIC = (("xz", b"\xfd7zXZ\x00"), ("gzip", b"\x1f\x8b"), ("bzip2", b"BZh"), ("zstd", b"\x28\xb5\x2f\xfd"))
 MAGIC_BYTES = 6
+# Compressions and archives seen on image mirrors that this module does not decompress: refused with the
+# fix, rather than stored as an image nobody can boot (lz4 frame, lzip, 7-Zip, zip, lzop).
+UNSUPPORTED = (("lz4", b"\x04\x22\x4d\x18"), ("lzip", b"LZIP"), ("7z", b"7z\xbc\xaf\x27\x1c"),
+               ("zip", b"PK\x03\x04"), ("lzop", b"\x89LZO\x00"))
 COMPRESSIONS = tuple(name for name, dummy in MAGIC)
 OUT_CHUNK = 1024 * 1024
 IN_CHUNK = 1024 * 1024
@@ -51,6 +55,23 @@ def detect(head):
         if head.startswith(magic):
             return name
     return None
+
+
+def unsupported(head):
+    """The name of a compression or archive format this module refuses ('lz4', 'zip', ...), or None."""
+    for name, magic in UNSUPPORTED:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def check_supported(head):
+    """DecompressionError for data in a format that is compressed but not one of COMPRESSIONS."""
+    name = unsupported(head)
+    if name:
+        raise DecompressionError("the data is %s-compressed (or archived), which is not one of the compressions "
+                                 "that are decompressed on the way (%s); decompress it first, or publish it in one "
+                                 "of those" % (name, ", ".join(COMPRESSIONS)))
 
 
 class _Stream:
@@ -236,6 +257,7 @@ class DecompressingReader:
                 break
             head += more
         self.compression = detect(head)
+        check_supported(head)
         self._stream = None
         self._zstd = None
         self._buffer = [head] if head else []

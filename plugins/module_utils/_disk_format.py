@@ -13,7 +13,9 @@ write, with both formats named.
 from __future__ import annotations
 
 from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
+from ansible_collections.imagecat.glance.plugins.module_utils._decompress import DecompressingReader
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import file_compression
 
 
 def load_format_inspector():
@@ -30,7 +32,9 @@ def detected_format(filename, chunk_size=65536):
     """The format the file's header shows ('raw' when none matches), read as Glance reads it."""
     format_inspector = load_format_inspector()
     with open(filename, "rb") as handle:
-        wrapper = format_inspector.InspectWrapper(handle)
+        # A compressed file is uploaded decompressed: its content's header is what Glance inspects.
+        source = DecompressingReader(handle) if file_compression(filename) else handle
+        wrapper = format_inspector.InspectWrapper(source)
         try:
             # Read until every inspector has decided (a few chunks for any real image).
             while wrapper.formats is None and wrapper.read(chunk_size):

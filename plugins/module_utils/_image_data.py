@@ -23,6 +23,13 @@ import tempfile
 import threading
 import time
 
+from ansible_collections.imagecat.glance.plugins.module_utils._decompress import (
+    MAGIC_BYTES,
+    DecompressingReader,
+    DecompressionError,
+    check_supported,
+    detect,
+)
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
 
 CHUNK_SIZE = 1024 * 1024
@@ -248,6 +255,51 @@ def file_digests(path, algorithms, cache=None):
         found.update(computed)
         if cache is not None and complete:
             cache.put(key, computed)
+    return found
+
+
+# Cache keys of the digests of a compressed file's decompressed data (what Glance stores).
+DATA_PREFIX = "data-"
+
+
+def file_compression(path, where="filename"):
+    """The compression of a local file ('xz', 'gzip', 'bzip2', 'zstd') from its first bytes, or None;
+    InputError for a compression that is not decompressed on upload (lz4, zip, ...)."""
+    with open(path, "rb") as handle:
+        head = handle.read(MAGIC_BYTES)
+    try:
+        check_supported(head)
+    except DecompressionError as error:
+        raise InputError("%s: %s: %s." % (where, path, error))
+    return detect(head)
+
+
+def data_digests(path, algorithms, cache=None):
+    """{algorithm: hex} of the data an upload of ``path`` stores: the file's own digests, or for a compressed
+    file those of its decompressed content (one decompressing pass, then cached like file digests)."""
+    if not file_compression(path):
+        return file_digests(path, algorithms, cache)
+    info = check_file(path)
+    key = file_key(path, info)
+    found = {}
+    for algorithm in algorithms:
+        cached = cache.get(key, DATA_PREFIX + algorithm) if cache is not None else None
+        if cached:
+            found[algorithm] = cached
+    missing = [a for a in algorithms if a not in found]
+    if missing:
+        with open(path, "rb") as handle:
+            reader = DecompressingReader(handle, missing)
+            try:
+                for dummy in reader:
+                    pass
+            except DecompressionError as error:
+                raise InputError("filename: %s: %s; nothing was changed." % (path, error))
+            complete = file_key(path, os.fstat(handle.fileno())) == key
+        computed = reader.digests()
+        found.update(computed)
+        if cache is not None and complete:
+            cache.put(key, {DATA_PREFIX + a: h for a, h in computed.items()})
     return found
 
 

@@ -11,9 +11,13 @@ creates, updates, fills, replaces or deletes it. Data goes through the publish p
 from __future__ import annotations
 
 from ansible_collections.imagecat.glance.plugins.module_utils._disk_format import check_disk_format
+from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
+from ansible_collections.imagecat.glance.plugins.module_utils._decompress import HAS_ZSTANDARD, ZSTANDARD_ERROR
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
     DigestCache,
     check_file,
+    data_digests,
+    file_compression,
     file_digests,
     hash_cache_path,
 )
@@ -47,10 +51,24 @@ from ansible_collections.imagecat.glance.plugins.module_utils._publish import (
     replace_ids,
     staged_body,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._transfer import (
+    TransferError,
+    http_fetch,
+    listed_name,
+    peek,
+    resolve_checksum,
+)
+from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import DIGEST_ALGORITHMS
 
 # Metadata a replacement image takes over from the image it replaces.
 CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", "min_disk", "min_ram")
 UNPROTECT = [{"op": "replace", "path": "/protected", "value": False}]
+# What an image made from url records: the URL, and the checksum of the data as downloaded (so a re-run
+# compares without downloading anything).
+SOURCE_URL = "imagecat_source_url"
+SOURCE_CHECKSUM = "imagecat_source_checksum"
+# Seconds for each request to the url's server.
+URL_TIMEOUT = 60
 
 
 class ImageTask(GlanceModule):
@@ -64,9 +82,15 @@ class ImageTask(GlanceModule):
         self.checksum = parse_checksum(p["checksum"])
         if p["timeout"] <= 0:
             raise InputError("timeout: give a number of seconds greater than 0.")
+        self.compression = None
         if p["filename"]:
             check_file(p["filename"], require_data=True)
+            self.compression = file_compression(p["filename"])
         self.cache = DigestCache(hash_cache_path(p["hash_cache"]))
+        self.source_checksum = self.url_checksum() if p["url"] else None
+        # The checksum option describes the data as read; Glance's digest is compared with it only when
+        # that is what Glance stores (not a download's or a compressed file's, decompressed on the way).
+        self.glance_checksum = None if p["url"] or self.compression else self.checksum
         self.local = None
         self.meta.resolve_owner(self.connection)
         self.scope = self.meta.scope(self.connection)
@@ -79,10 +103,33 @@ class ImageTask(GlanceModule):
             return self.ensure_absent(current)
         return self.ensure_present(current)
 
+    def url_checksum(self):
+        """(algorithm, hex) the data at url must have: the checksum option, or its entry in checksum_url."""
+        p = self.params
+        if p["checksum_url"]:
+            try:
+                return resolve_checksum(http_fetch(URL_TIMEOUT, p["validate_certs"]), p["checksum_url"],
+                                        listed_name(p["url"], p["checksum_name"]), tuple(DIGEST_ALGORITHMS))
+            except TransferError as error:
+                raise TransferError("url %s: %s Nothing was changed." % (p["url"], error.message))
+        if not self.checksum:
+            raise InputError("url: give checksum or checksum_url with url, so the downloaded data is verified and "
+                             "a re-run compares without downloading it.")
+        return self.checksum
+
     def validate_before_write(self, fields, base=None):
         """The one place where what this task is about to write is checked against the file and the
         cloud (called before the first write of every path that sends data)."""
         p = self.params
+        if p["url"]:
+            # Only the first bytes: a server that answers 404, redirects elsewhere or holds an unknown
+            # compression fails the task here.
+            compression = peek(p["url"], URL_TIMEOUT, p["validate_certs"])
+            if compression == "zstd" and not HAS_ZSTANDARD:
+                raise MissingLibraryError("zstandard", "url %s is zstd-compressed (%s)" % (p["url"], ZSTANDARD_ERROR))
+            for field in ("disk_format", "container_format"):
+                if not (fields.get(field) or (base or {}).get(field)):
+                    raise InputError("%s is needed to upload url to a new image." % field)
         if p["filename"]:
             formats = {f: fields.get(f) or (base or {}).get(f) for f in ("disk_format", "container_format")}
             for field, value in formats.items():
@@ -111,7 +158,7 @@ class ImageTask(GlanceModule):
         p = self.params
         if current is not None and current.get("status") in BUSY:
             current = self.settle(current)
-        if current is not None and failed_upload_traces(current) and p["filename"]:
+        if current is not None and failed_upload_traces(current) and self.has_data:
             # It cannot take data again (Glance answers 500 "Duplicate"): this run makes the image afresh,
             # once what it will upload has passed the checks.
             self.validate_before_write(self.meta.desired(self.client, current), base=current)
@@ -127,22 +174,23 @@ class ImageTask(GlanceModule):
                           if f in fields and current.get(f) != fields[f] and current.get("status") != "queued"]
         if content == "differs" or formats_change:
             decision = p["on_content_change"]
-            if decision == "replace" and p["filename"]:
+            if decision == "replace" and self.has_data:
                 return self.replace(current, fields)
             if formats_change:
                 raise InputError("%s: image %s already has data, and Glance does not change the format of "
                                  "an image with data. Give filename with on_content_change: replace to make a "
                                  "new image in the new format." % ("/".join(formats_change), current["id"]))
             if decision == "fail":
-                raise InputError("filename: %s differs from the data of image %s (%s %s here, %s in Glance). "
-                                 "Set on_content_change: replace to replace the image, or keep to leave its data."
-                                 % (p["filename"], current["id"], self.local_algo(current), self.local[1],
-                                    current.get("os_hash_value")))
-            self.warn("filename: %s differs from the data of image %s; kept the image's data "
-                      "(on_content_change: keep)." % (p["filename"], current["id"]))
+                raise InputError("%s differs from the data of image %s (%s). Set on_content_change: replace to "
+                                 "replace the image, or keep to leave its data." % (
+                                     self.source_label(), current["id"], self.difference(current)))
+            self.warn("%s differs from the data of image %s; kept the image's data (on_content_change: keep)."
+                      % (self.source_label(), current["id"]))
 
         ops = self.meta.patch(current, fields)
         upload = content == "missing"
+        if upload:
+            ops += [op for op in self.record_ops() if current.get(op["path"][1:]) != op["value"]]
         status_change = self.status_change(current, will_have_data=upload or current.get("status") != "queued")
         if upload:
             self.validate_before_write(fields, base=current)
@@ -150,14 +198,14 @@ class ImageTask(GlanceModule):
         if self.check_mode or not changed:
             image = apply_patch(current, ops)
             if upload:
-                image.update(status="active", os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
+                image.update(self.predicted_data())
             if status_change:
                 image["status"] = "deactivated" if status_change == "deactivate" else "active"
             return self.result(changed=changed, image=image, before=managed_view(current), after=managed_view(image))
 
         image = update_image(self.client, current["id"], ops) if ops else current
         if upload:
-            image = self.publisher.put_data(image, self.file_source(), self.checksum, made_here=False, wait=p["wait"])
+            image = self.publisher.put_data(image, self.data_source(), self.glance_checksum, made_here=False, wait=p["wait"])
         if status_change:
             set_active(self.client, image["id"], status_change == "reactivate")
             image = get_image(self.client, image["id"])
@@ -176,28 +224,79 @@ class ImageTask(GlanceModule):
         if self.params["state"] == "deactivated" and status != "deactivated":
             if not will_have_data:
                 raise InputError("state: image %s has no data, and Glance deactivates only images with data; "
-                                 "give filename." % current["id"])
+                                 "give filename or url." % current["id"])
             return "deactivate"
         if self.params["state"] == "present" and status == "deactivated":
             return "reactivate"
         return None
 
     # ---- content ---------------------------------------------------------------------------------
-    def file_source(self):
-        return {"kind": "file", "filename": self.params["filename"], "store": self.params["store"]}
+    @property
+    def has_data(self):
+        return bool(self.params["filename"] or self.params["url"])
+
+    def source_label(self):
+        return "url: %s" % self.params["url"] if self.params["url"] else "filename: %s" % self.params["filename"]
+
+    def data_source(self):
+        """What the publish path puts into the image: the file as it is, or through the controller transfer
+        (a download, or a compressed file decompressed on the way)."""
+        p = self.params
+        if p["url"]:
+            return {"kind": "transfer", "url": p["url"], "checksum": self.source_checksum, "store": p["store"],
+                    "timeout": URL_TIMEOUT, "validate_certs": p["validate_certs"]}
+        if self.compression:
+            # Its checksum (of the file as it is) was checked before any write.
+            return {"kind": "transfer", "filename": p["filename"], "checksum": None, "store": p["store"]}
+        return {"kind": "file", "filename": p["filename"], "store": p["store"]}
+
+    def record_ops(self):
+        """The properties an image made from url carries: the URL and the downloaded data's checksum."""
+        if not self.params["url"]:
+            return []
+        return [{"op": "add", "path": "/" + SOURCE_URL, "value": self.params["url"]},
+                {"op": "add", "path": "/" + SOURCE_CHECKSUM, "value": "%s:%s" % self.source_checksum}]
+
+    def record_properties(self):
+        return {op["path"][1:]: op["value"] for op in self.record_ops()}
+
+    def predicted_data(self):
+        """What check mode predicts of the data fields (a url's data is not downloaded to know its digest)."""
+        if self.params["url"]:
+            return dict(self.record_properties(), status="active")
+        return dict(status="active", os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
+
+    def holds_our_data(self, image):
+        """True when ``image`` has the data of this task's filename or url (for url: by its record)."""
+        if self.params["url"]:
+            return image.get(SOURCE_CHECKSUM) == "%s:%s" % self.source_checksum and bool(image.get("os_hash_value"))
+        return image.get("os_hash_value") == self.local_digest(self.local_algo(image))
+
+    def data_key(self):
+        """The digest a staged replacement's id is derived from."""
+        if self.params["url"]:
+            return self.source_checksum[1]
+        return self.local_digest(DEFAULT_HASH)
+
+    def difference(self, current):
+        if self.params["url"]:
+            return "its %s is %s, the data at url has %s" % (SOURCE_CHECKSUM, current.get(SOURCE_CHECKSUM) or "not set",
+                                                             "%s:%s" % self.source_checksum)
+        return "%s %s here, %s in Glance" % (self.local_algo(current), self.local[1], current.get("os_hash_value"))
 
     def local_algo(self, image):
         return (image or {}).get("os_hash_algo") or DEFAULT_HASH
 
     def local_digest(self, algorithm):
         """Digest of filename (cached), remembered as self.local = (algorithm, hex)."""
-        digest = file_digests(self.params["filename"], [algorithm], self.cache)[algorithm]
+        digest = data_digests(self.params["filename"], [algorithm], self.cache)[algorithm]
         self.local = (algorithm, digest)
         return digest
 
     def check_expected_checksum(self):
         """The checksum option against the local file, before anything is written."""
         if self.checksum and self.params["filename"]:
+            # Of the file as it is (a compressed file is decompressed only on the way to Glance).
             algo, expected = self.checksum
             actual = file_digests(self.params["filename"], [algo], self.cache)[algo]
             if actual != expected:
@@ -205,34 +304,34 @@ class ImageTask(GlanceModule):
                                  % (algo, self.params["filename"], actual, expected))
 
     def content_change(self, current):
-        """'missing' (no data yet), 'differs', 'same', or None (no filename given)."""
-        if not self.params["filename"]:
+        """'missing' (no data yet), 'differs', 'same', or None (no filename or url given)."""
+        if not self.has_data:
             if current.get("os_hash_value"):
                 self.publisher.verify(current, None, self.checksum)
             return None
         self.check_expected_checksum()
         if current.get("status") in ("queued",) or not current.get("os_hash_value"):
             return "missing"
-        same = self.local_digest(self.local_algo(current)) == current.get("os_hash_value")
-        return "same" if same else "differs"
+        return "same" if self.holds_our_data(current) else "differs"
 
     # ---- create / replace ------------------------------------------------------------------------
     def create(self, fields):
         p = self.params
-        if p["state"] == "deactivated" and not p["filename"]:
-            raise InputError("state: deactivated needs data, and a new image has none; give filename (or create "
-                             "the image with state: present first).")
+        if p["state"] == "deactivated" and not self.has_data:
+            raise InputError("state: deactivated needs data, and a new image has none; give filename or url (or "
+                             "create the image with state: present first).")
         self.validate_before_write(fields)
-        body = create_body(None, p["name"], fields, self.properties, self.tags)
+        body = create_body(None, p["name"], fields, dict(self.properties or {}, **self.record_properties()),
+                           self.tags)
         if self.check_mode:
             image = predicted_new_image(dict(body, id=self.meta.new_image_id(self.connection)),
-                                        has_data=bool(p["filename"]))
-            if p["filename"]:
-                image.update(os_hash_algo=DEFAULT_HASH, os_hash_value=self.local_digest(DEFAULT_HASH))
+                                        has_data=self.has_data)
+            if self.has_data:
+                image.update(self.predicted_data())
                 if p["state"] == "deactivated":
                     image["status"] = "deactivated"
             return self.result(changed=True, image=image, before={}, after=managed_view(image))
-        staged = self.staged_leftover() if p["filename"] and not p["id"] else None
+        staged = self.staged_leftover() if self.has_data and not p["id"] else None
         if staged is not None:
             # An interrupted replace left its verified (or empty) image hidden: it takes the name now.
             image, made_here = staged, False
@@ -241,8 +340,8 @@ class ImageTask(GlanceModule):
         if not made_here and staged is None:
             # Another run of this task created the image at the same moment: carry on with it.
             return self.ensure_present(image)
-        if p["filename"] and image.get("status") == "queued":
-            image = self.publisher.put_data(image, self.file_source(), self.checksum, made_here, wait=p["wait"])
+        if self.has_data and image.get("status") == "queued":
+            image = self.publisher.put_data(image, self.data_source(), self.glance_checksum, made_here, wait=p["wait"])
         if staged is not None:
             image = self.publisher.publish(get_image(self.client, image["id"]), p["name"],
                                            fields.get("os_hidden", False))
@@ -256,7 +355,7 @@ class ImageTask(GlanceModule):
         for image in self.publisher.list_marked([(STAGED_FOR, self.params["name"])]):
             if image.get("status") == "queued" and not failed_upload_traces(image):
                 return image
-            if image.get("os_hash_value") == self.local_digest(self.local_algo(image)):
+            if self.holds_our_data(image):
                 return image
         return None
 
@@ -275,14 +374,14 @@ class ImageTask(GlanceModule):
             else current.get("tags")
         properties = dict(custom_properties(current)) if not p["purge_properties"] else {}
         properties.update(self.properties or {})
+        properties.update(self.record_properties())
         properties.pop(STAGED_FOR, None)
         name = current.get("name")
-        digest = self.local_digest(DEFAULT_HASH)
+        digest = self.data_key()
         ids = list(replace_ids(self.scope, name, digest))
         body = create_body(None, name, fields, properties, tags)
         if self.check_mode:
-            new = predicted_new_image(dict(body, id=ids[0], os_hash_algo=DEFAULT_HASH, os_hash_value=digest),
-                                      has_data=True)
+            new = predicted_new_image(dict(body, id=ids[0], **self.predicted_data()), has_data=True)
             return self.result(changed=True, image=new, before=managed_view(current), after=managed_view(new))
         new = self.staged_replacement(staged_body(body, name, digest), ids, name)
         self.publisher.retire(current)
@@ -294,7 +393,8 @@ class ImageTask(GlanceModule):
         """The hidden replacement, created (or adopted after an interruption) and verified."""
         # Staged, or already published by a concurrent run of the same replace (the id holds the data's
         # digest, so an image of ours under it with the plain name and that digest is this replacement).
-        marker = [{STAGED_FOR: name}, {"name": name, "os_hash_value": self.local_digest(DEFAULT_HASH)}]
+        marker = [{STAGED_FOR: name}, dict({"name": name}, **(self.record_properties() if self.params["url"] else
+                                                              {"os_hash_value": self.local_digest(DEFAULT_HASH)}))]
 
         def siblings():
             return self.publisher.list_marked([(STAGED_FOR, name)])
@@ -306,9 +406,9 @@ class ImageTask(GlanceModule):
         if image.get("status") in BUSY:
             image = self.settle(image)
         if image.get("status") == "queued":
-            return self.publisher.put_data(image, self.file_source(), self.checksum, made_here)
-        if image.get("os_hash_value") != self.local_digest(self.local_algo(image)):
+            return self.publisher.put_data(image, self.data_source(), self.glance_checksum, made_here)
+        if not self.holds_our_data(image):
             raise InputError("image %s (%s), staged for '%s', holds other data than %s; delete it and run again."
-                             % (image["id"], image.get("name"), name, self.params["filename"]))
-        self.publisher.verify(image, None, self.checksum)
+                             % (image["id"], image.get("name"), name, self.source_label()))
+        self.publisher.verify(image, None, self.glance_checksum)
         return image

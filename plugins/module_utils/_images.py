@@ -335,8 +335,11 @@ def set_active(client, image_id, active):
 
 
 def upload_data(client, image_id, reader, store=None):
-    """Stream ``reader`` (a HashingReader) into the image; never retried, the stream is spent."""
-    headers = {"Content-Type": "application/octet-stream", "x-openstack-image-size": str(len(reader))}
+    """Stream ``reader`` (a HashingReader, or an iterator of chunks: sent chunked, size unknown) into the
+    image; never retried, the stream is spent."""
+    headers = {"Content-Type": "application/octet-stream"}
+    if hasattr(reader, "__len__"):
+        headers["x-openstack-image-size"] = str(len(reader))
     if store:
         headers["X-Image-Meta-Store"] = store
     client.request("PUT", "/v2/images/%s/file" % image_id, data=reader, headers=headers,

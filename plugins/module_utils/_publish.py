@@ -19,6 +19,7 @@ image (its id is deterministic, and it carries the marker).
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
@@ -39,6 +40,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
     stored_digest,
     wait_for_import,
 )
+from ansible_collections.imagecat.glance.plugins.module_utils._transfer import Transfer, open_source
 from ansible_collections.imagecat.glance.plugins.module_utils._waits import DELETE_RETRY, retry
 
 DEFAULT_HASH = "sha512"
@@ -99,6 +101,9 @@ class Publisher:
         self.warn = warn
         self.timeout = timeout
         self.cache = cache
+        # Bytes uploaded by transfers (their size is known only once they are sent).
+        self.bytes_sent = 0
+        self._sent_lock = threading.Lock()
 
     # ---- create -------------------------------------------------------------------------------
     def is_ours(self, image, marker):
@@ -178,13 +183,21 @@ class Publisher:
     def put_data(self, image, source, checksum=None, made_here=True, wait=True, where=None):
         """Fill ``image`` from ``source`` and verify it; a failure deletes the image when this run made it.
 
-        ``source``: {"kind": "file", "filename", "store"} (upload), {"kind": "stage", "filename", and
-        the import options} (glance-direct) or {"kind": "import", "method", ...} (web-download,
-        glance-download, copy-image). Returns the image (active and verified when ``wait``).
+        ``source``: {"kind": "file", "filename", "store"} (upload), {"kind": "transfer", ...} (upload of
+        a download or of a compressed file, decompressed on the way; see ``transfer``), {"kind": "stage",
+        "filename", and the import options} (glance-direct) or {"kind": "import", "method", ...}
+        (web-download, glance-download, copy-image). Returns the image (active and verified when ``wait``).
         """
         try:
             sent = None
-            if source["kind"] == "file":
+            if source["kind"] == "transfer":
+                sent = self.transfer(image, source)
+                # ``checksum`` describes the bytes as read (checked on the way); Glance holds what was sent.
+                checksum = None
+                if not wait:
+                    return get_image(self.client, image["id"]) or image
+                image = wait_for_upload(self.client, image["id"], self.timeout)
+            elif source["kind"] == "file":
                 sent = self._upload(image, source, checksum)
                 if sent is None:
                     return self.wait_for_other_run(image, source, checksum)
@@ -205,6 +218,24 @@ class Publisher:
                 self.discard(image, error)
             raise
         return image
+
+    def transfer(self, image, source):
+        """Download (``url``) or read (``filename``) -> decompress -> upload in one pass; the digests sent.
+
+        ``source``: {"kind": "transfer", "url" or "filename", "checksum" ((algorithm, hex) of the bytes as
+        read, or None), "store", "timeout", "validate_certs"}. A mismatch with ``checksum`` or a broken
+        compressed stream aborts the upload before its last chunk, so Glance never activates the image."""
+        label = source.get("url") or source["filename"]
+        if source.get("url"):
+            opened = open_source(source["url"], source.get("timeout") or 60, source.get("validate_certs", True))
+        else:
+            opened = open(source["filename"], "rb")
+        with opened:
+            transfer = Transfer(opened, label, self.algorithms(image, None), expected=source.get("checksum"))
+            sent, dummy = transfer.run(lambda chunks: upload_data(self.client, image["id"], chunks, source.get("store")))
+        with self._sent_lock:
+            self.bytes_sent += transfer.bytes_sent
+        return sent
 
     def algorithms(self, image, checksum):
         return sorted({DEFAULT_HASH, image.get("os_hash_algo") or DEFAULT_HASH} | ({checksum[0]} if checksum else set()))

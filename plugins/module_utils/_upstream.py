@@ -24,7 +24,9 @@ from ansible_collections.imagecat.glance.plugins.module_utils import _checksums
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 
-UPSTREAM_KEYS = ("checksum_url", "file", "pattern", "url", "version_from", "version_regex", "version_format")
+UPSTREAM_KEYS = ("checksum_url", "file", "pattern", "url", "version_from", "version_regex", "version_format", "transfer")
+# A version's transfer (see _catalogue.TRANSFERS): set, new versions are written with url and transfer.
+TRANSFERS = ("web-download", "controller")
 VERSION_FROM = ("last_modified", "regex")
 SCHEMES = ("http", "https")
 # What the catalogue accepts in a version's checksum (see _image_plan.DIGEST_ALGORITHMS).
@@ -66,6 +68,10 @@ def validate_upstream(value, where):
         raise InputError("%s: upstream.version_from must be one of %s; got %s."
                          % (where, ", ".join(VERSION_FROM), json.dumps(spec["version_from"])))
     spec["version_format"] = str(value.get("version_format") or "%Y%m%d")
+    spec["transfer"] = value.get("transfer")
+    if spec["transfer"] is not None and spec["transfer"] not in TRANSFERS:
+        raise InputError("%s: upstream.transfer must be one of %s; got %s."
+                         % (where, ", ".join(TRANSFERS), json.dumps(spec["transfer"])))
     spec["version_regex"] = None
     if spec["version_from"] == "regex":
         if not value.get("version_regex"):
@@ -105,7 +111,7 @@ def newest_build(spec, where, fetch, natural_key):
     def ask(method, url):
         try:
             return fetch(method, url)
-        except UpstreamError as error:
+        except GlanceError as error:  # UpstreamError, or the TransferError of a bad redirect
             raise UpstreamError("%s: %s" % (where, error.message))
 
     status, dummy, text = ask("GET", spec["checksum_url"])
@@ -146,7 +152,10 @@ def newest_build(spec, where, fetch, natural_key):
             if version is None:
                 raise UpstreamError("%s: the image %s has no usable Last-Modified header (%s); name versions with "
                                     "upstream.version_from: regex instead." % (where, uri, last_modified))
-        builds.append({"file": name, "uri": uri, "version": version, "checksum": "%s:%s" % (algo, digest)})
+        build = {"file": name, "uri": uri, "version": version, "checksum": "%s:%s" % (algo, digest)}
+        if spec["transfer"]:
+            build["transfer"] = spec["transfer"]
+        builds.append(build)
     return max(builds, key=lambda build: natural_key(build["version"]))
 
 

@@ -15,18 +15,16 @@ description:
     needs; with C(--check --diff) it shows the true plan and changes nothing.
   - Each entry of O(images) is an image name with its metadata and a list of versions. The newest version
     carries the plain name; older kept versions are named C(<name> (<version>)) and hidden (C(os_hidden)).
-  - Every image the catalogue makes carries the O(managed_tag) tag and the properties
-    C(imagecat_catalogue_entry) and C(imagecat_catalogue_version). Only images with the tag and both
-    properties are managed; anything else is never changed, and one that uses a name of the catalogue is
-    reported in RV(unmanaged).
-  - "Idempotent and cheap when nothing changed: two paginated listings (Glance lists hidden images only
-    when asked for them alone), one members request per image whose entry declares C(members),
-    no write. Local files are compared by digest, cached by O(hash_cache), so an unchanged file is not read
-    again."
-  - Every entry is validated before anything is sent; an error names the entry (C(images[3] (ubuntu))), the
-    version and the key.
+  - Every image the catalogue makes carries the O(managed_tag) tag and the properties C(imagecat_catalogue_entry)
+    and C(imagecat_catalogue_version). Only images with the tag and both properties are managed; anything else is
+    never changed, and one that uses a name of the catalogue is reported in RV(unmanaged).
+  - "Idempotent and cheap when nothing changed: two paginated listings (Glance lists hidden images only when asked
+    for them alone), one members request per image whose entry declares C(members), no write. Local files are
+    compared by digest, cached by O(hash_cache), so an unchanged file is not read again."
+  - Every entry is validated before anything is sent; an error names the entry (C(images[3] (ubuntu))), version, key.
 requirements:
   - oslo.utils >= 10.0 (its image format inspector, when a local file is uploaded)
+  - zstandard (only for zstd-compressed data)
 author:
   - imagecat.glance maintainers (@imagecat)
 options:
@@ -43,11 +41,19 @@ options:
       - "C(version_order): V(listed) (default) takes the last version of the list as the newest; V(natural)
         sorts the versions, digit runs as numbers (C(1.10) after C(1.9))."
       - "A version has C(version) (a string; quote numbers such as C(\"1.10\")), exactly one data source
-        - C(filename) (a local file, uploaded), C(uri) (imported by web-download) or C(import) (import options
-        C(method) V(web-download) or V(glance-download), C(uri), C(stores), C(all_stores),
-        C(all_stores_must_succeed), C(remote_region), C(remote_image_id), C(remote_service_interface)) -
-        and optionally C(checksum) (C(<algorithm>:<hex>), checked before upload and against Glance) and
-        C(properties) (added to the entry's)."
+        - C(filename) (a local file, uploaded), C(url) (below), C(uri) (imported by web-download) or C(import)
+        (import options C(method) V(web-download) or V(glance-download), C(uri), C(stores), C(all_stores),
+        C(all_stores_must_succeed), C(remote_region), C(remote_image_id), C(remote_service_interface)) - and
+        optionally C(checksum) (C(<algorithm>:<hex>) of the data as read, checked before upload and against Glance
+        when Glance stores it unchanged) and C(properties) (added to the entry's)."
+      - "C(url) (http or https; 0.2.0) needs C(checksum), or C(checksum_url) (a checksum file that lists it, GNU or BSD
+        style, clearsigned or not; C(checksum_name) when it lists another name than the URL's last part), read only
+        when the version's image is made. C(transfer) V(web-download) (default; Glance downloads) or V(controller)
+        (download, decompress, upload in one streaming pass through the controller, constant memory) - data
+        compressed with xz, gzip, bzip2 or zstd (told by its first bytes) needs V(controller), and is refused before
+        any write otherwise. The image records C(imagecat_catalogue_source) and C(imagecat_catalogue_checksum), so a
+        re-run downloads nothing. A compressed C(filename) is decompressed on upload the same way (zstd needs the
+        Python library C(zstandard))."
       - A version's data never changes. A file whose digest differs from its image's, or a changed C(uri),
         fails the task before any write, naming the entry and version; declare a new version instead.
       - "What the catalogue owns: the fields C(visibility), C(protected), C(min_disk), C(min_ram), and the
@@ -57,8 +63,7 @@ options:
         (C(visibility) V(shared), C(protected) false, C(min_disk) and C(min_ram) 0). Properties and tags the
         catalogue never set (Glance's own, an import plugin's, an operator's) are left alone. An image made by
         a version before 0.2.0 has no record: its first run writes the record and removes nothing."
-      - "Members are managed only for entries that declare C(members); an entry that stops declaring them leaves
-        the members as they are."
+      - Members are managed only for entries that declare C(members); one that stops declaring them leaves them.
     type: list
     elements: dict
     default: []
@@ -97,8 +102,7 @@ options:
   allow_prune_all:
     description:
       - An empty O(images) with O(prune) other than V(none) would prune every image of O(managed_tag), which is
-        usually a truncated or wrong catalogue file, so it is refused unless this is V(true).
-      - O(max_prune) still applies.
+        usually a truncated or wrong catalogue file, so it is refused unless this is V(true). O(max_prune) applies.
     type: bool
     default: false
     version_added: 0.2.0
@@ -147,20 +151,18 @@ options:
     elements: path
     version_added: 0.2.0
 notes:
-  - "Two runs of the same catalogue at the same moment do not make duplicates: a version's image is created
-    with an id derived from the project, O(managed_tag), the entry name and the version, so the second
-    create gets 409 and carries on with the image the first made."
+  - "Two runs of the same catalogue at the same moment do not make duplicates: a version's image is created with an
+    id derived from the project, O(managed_tag), entry and version; the second create gets 409 and adopts it."
   - "Order of writes: new data first (the new newest version appears with the plain name), then renames, hiding
     and sharing of existing images, then pruning. For a moment two images may carry the plain name."
-  - "What a run reads: the managed images by O(managed_tag) and the images holding a name of the catalogue
-    (each entry's name and C(<name> (<version>)) of each declared version), each visible and hidden; nothing
-    else. An unchanged run costs 2 + 2 x ceil(names / 50) C(GET) requests (plus one more per 1000 images
-    of a listing and the members below), whatever else the project holds."
+  - "What a run reads: the managed images by O(managed_tag) and the images holding a name of the catalogue (each
+    entry's name and C(<name> (<version>)) of each declared version), each visible and hidden; nothing else. An
+    unchanged run costs 2 + 2 x ceil(names / 50) C(GET) requests (plus one more per 1000 images of a listing and
+    the members below), whatever else the project holds; it sends no request to the servers of C(url) versions."
   - "Before the first write the run checks O(max_prune) and, where the cloud reports unified limits
     (C(/v2/info/usage)), that the images and bytes it adds stay within C(image_count_total) and
     C(image_size_total); otherwise it fails with the numbers and writes nothing."
-  - Members are compared with one request per image of an entry that declares C(members); entries without
-    C(members) cost no request for sharing.
+  - Members cost one request per image of an entry that declares C(members), none for other entries.
 seealso:
   - module: imagecat.glance.image
   - module: imagecat.glance.image_member

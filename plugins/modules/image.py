@@ -35,12 +35,47 @@ options:
     description:
       - Local file (on the host that runs the module) with the image data.
       - A new image gets it uploaded. For an existing image, its digest is compared with the image's data.
+      - A file compressed with xz, gzip, bzip2 or zstd (told by its first bytes, not its name) is decompressed on
+        the way, in one pass; its decompressed data's digest is what is compared with the image's (cached by
+        O(hash_cache)). Other compressions and archives (lz4, lzip, 7z, zip, lzop) are refused before any write.
+        zstd needs the Python library C(zstandard). (Since 0.2.0.)
     type: path
+  url:
+    description:
+      - http or https URL of the image data, downloaded by the host that runs the module and uploaded in the same
+        streaming pass (decompressed on the way when it is compressed, like O(filename)), with constant memory.
+        For Glance downloading the data itself, see M(imagecat.glance.image_import) (V(web-download)).
+      - Needs O(checksum) or O(checksum_url). The downloaded bytes must have that checksum, or the upload is
+        aborted before its end and no image keeps the data; what Glance stored is compared with the digest of the
+        bytes sent.
+      - The image records the URL and the checksum in the properties C(imagecat_source_url) and
+        C(imagecat_source_checksum); a re-run compares those with the task and downloads nothing. A different
+        checksum (a new build at the same URL, as C(current/) directories publish) is a content change, see
+        O(on_content_change).
+      - Before any write, the first bytes are fetched once (HTTP 404, a redirect to another scheme than http(s)
+        or an unknown compression fail the task).
+    type: str
+    version_added: 0.2.0
   checksum:
     description:
       - Expected digest of the data as C(<algorithm>:<hex>), algorithm V(sha512), V(sha256) or V(md5).
       - Checked against O(filename) before anything is uploaded, and against what Glance stored afterwards.
+      - With O(url), or a compressed O(filename), it is the digest of the bytes as downloaded or as the file is
+        (what distributions publish), checked on the way; Glance's digest is compared with the bytes sent.
     type: str
+  checksum_url:
+    description:
+      - With O(url), the checksum file that lists it (GNU style C(<hex>  <name>) as Ubuntu's C(SHA256SUMS), or BSD
+        style C(SHA256 (<name>) = <hex>) as Fedora's C(CHECKSUM), PGP clearsigned or not), read on every run
+        (a small request; the image data is not downloaded on a re-run).
+      - Fails before any write when it answers an HTTP error or does not list the image.
+    type: str
+    version_added: 0.2.0
+  checksum_name:
+    description:
+      - The name O(checksum_url) lists the image under, when it is not the last part of O(url)'s path.
+    type: str
+    version_added: 0.2.0
   store:
     description: Store (of a multi-store cloud) to upload the data to; the cloud's default store otherwise.
     type: str
@@ -108,6 +143,16 @@ EXAMPLES = r"""
       os_version: "24.04"
       hw_qemu_guest_agent: true
     tags: [lts]
+
+- name: Download, decompress and upload a bzip2-compressed build in one pass, verified by the checksum file
+  imagecat.glance.image:
+    cloud: mycloud
+    name: flatcar-stable
+    url: https://mirror.example.com/flatcar/current/flatcar_production_openstack_image.img.bz2
+    checksum_url: https://mirror.example.com/flatcar/current/SHA256SUMS
+    disk_format: qcow2
+    container_format: bare
+    on_content_change: replace
 
 - name: Publish a new build of the file under the same name (new image, old one deleted)
   imagecat.glance.image:
@@ -186,14 +231,19 @@ class ImageModule(ImageTask):
         **VALIDATE_PROPERTIES_ARGSPEC,
         state=dict(type="str", default="present", choices=["present", "absent", "deactivated"]),
         filename=dict(type="path"),
+        url=dict(type="str"),
         checksum=dict(type="str"),
+        checksum_url=dict(type="str"),
+        checksum_name=dict(type="str"),
         store=dict(type="str"),
         on_content_change=dict(type="str", default="fail", choices=["fail", "replace", "keep"]),
         hash_cache=HASH_CACHE_ARGSPEC,
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
     )
-    module_kwargs = dict(required_one_of=IMAGE_METADATA_REQUIRED_ONE_OF)
+    module_kwargs = dict(required_one_of=IMAGE_METADATA_REQUIRED_ONE_OF,
+                         mutually_exclusive=[("filename", "url"), ("checksum", "checksum_url")],
+                         required_by={"checksum_url": "url", "checksum_name": "checksum_url"})
 
 
 def main():

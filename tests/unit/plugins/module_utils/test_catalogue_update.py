@@ -143,3 +143,16 @@ def test_end_of_line_comment_stays_on_its_line(tmp_path, monkeypatch):
     path.write_text(text)
     _catalogue_update.update_catalogues(params(path), False)
     assert path.read_text() == text.replace("# the first one\n", "# the first one\n" + ADDED)
+
+
+def test_an_upstream_with_a_transfer_gets_url_versions(tmp_path, monkeypatch):
+    monkeypatch.setattr(_catalogue_update, "http_fetch", lambda timeout, validate_certs: upstream)
+    text = ("images:\n  - name: debian-13\n    upstream:\n      checksum_url: %sSHA512SUMS\n"
+            "      file: debian-13-generic-amd64.qcow2\n      transfer: controller\n    versions: []\n" % BASE)
+    path = tmp_path / "controller.yml"
+    path.write_text(text)
+    changed, updates, dummy, dummy2 = _catalogue_update.update_catalogues(params(path), False)
+    assert changed and updates[0]["transfer"] == "controller"
+    assert path.read_text() == text.replace("versions: []\n", (
+        'versions:\n    - version: "20261201"\n      url: %sdebian-13-generic-amd64.qcow2\n      checksum: sha512:%s\n'
+        "      transfer: controller\n" % (BASE, DIGEST)))

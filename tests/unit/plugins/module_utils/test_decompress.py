@@ -118,3 +118,17 @@ def test_zstd_frame_walker_knows_where_frames_end():
     assert not frames.complete
     with pytest.raises(DecompressionError, match="not another frame"):
         _decompress.ZstdFrames().feed(packed + b"garbage!")
+
+
+@pytest.mark.parametrize("head, name", [(b"\x04\x22\x4d\x18", "lz4"), (b"LZIP\x01", "lzip"),
+                                        (b"7z\xbc\xaf\x27\x1c", "7z"), (b"PK\x03\x04", "zip"),
+                                        (b"\x89LZO\x00\r\n", "lzop")])
+def test_compressions_that_are_not_decompressed_are_refused_by_name(head, name):
+    assert _decompress.unsupported(head + b"\0" * 20) == name
+    with pytest.raises(DecompressionError, match="the data is %s-compressed .* decompress it first" % name):
+        DecompressingReader(io.BytesIO(head + b"\0" * 20))
+
+
+def test_raw_and_qcow2_heads_are_not_taken_for_a_compression():
+    for head in (b"QFI\xfb\0\0\0\x03", b"\xebc\x90" + b"\0" * 10, b"\0" * 16):
+        assert _decompress.unsupported(head) is None and detect(head) is None

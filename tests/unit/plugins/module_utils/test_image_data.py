@@ -1,5 +1,7 @@
+import gzip
 import hashlib
 import json
+import lzma
 import os
 
 import pytest
@@ -9,6 +11,8 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_data import
     DigestCache,
     HashingReader,
     check_file,
+    data_digests,
+    file_compression,
     file_digests,
     flush_digest_caches,
     send_file,
@@ -313,3 +317,34 @@ def test_send_file_records_the_digest_of_a_complete_read(image_file, private_dir
                      DigestCache(str(cache_path)))
     flush_digest_caches()
     assert list(json.loads(cache_path.read_text())["entries"].values())[0]["sha256"] == sent["sha256"]
+
+
+def test_a_compressed_file_is_compared_by_its_decompressed_data_and_cached(tmp_path, monkeypatch):
+    data = os.urandom(100000) + b"\0" * (3 * CHUNK_SIZE)
+    packed = tmp_path / "disk.raw.xz"
+    packed.write_bytes(lzma.compress(data))
+    cache_path = tmp_path / "cache" / "digests.json"
+    cache = DigestCache(str(cache_path))
+    expected = {"sha512": hashlib.sha512(data).hexdigest()}
+    assert data_digests(str(packed), ["sha512"], cache) == expected
+    # The file's own digest (what a checksum file lists) stays apart from its data's.
+    assert file_digests(str(packed), ["sha512"], cache) == {"sha512": hashlib.sha512(packed.read_bytes()).hexdigest()}
+    cache.flush()
+    monkeypatch.setattr(_image_data, "DecompressingReader", None)  # a cache hit decompresses nothing
+    assert data_digests(str(packed), ["sha512"], DigestCache(str(cache_path))) == expected
+
+
+def test_a_plain_file_has_the_same_data_and_file_digests(image_file):
+    assert data_digests(str(image_file), ["sha256"]) == file_digests(str(image_file), ["sha256"])
+    assert file_compression(str(image_file)) is None
+
+
+def test_a_truncated_or_unknown_compressed_file_is_refused_by_name(tmp_path):
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(gzip.compress(os.urandom(200000))[:-50])
+    with pytest.raises(InputError, match="cut.gz: gzip stream is truncated"):
+        data_digests(str(cut), ["sha512"])
+    archive = tmp_path / "disk.zip"
+    archive.write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    with pytest.raises(InputError, match="filename: .*disk.zip: the data is zip-compressed"):
+        file_compression(str(archive))
