@@ -28,8 +28,6 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
     plan_catalogue,
     plan_items,
 )
-from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
-from ansible_collections.imagecat.glance.plugins.module_utils._decompress import HAS_ZSTANDARD, ZSTANDARD_ERROR
 from ansible_collections.imagecat.glance.plugins.module_utils._disk_format import check_disk_format
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
@@ -260,14 +258,12 @@ class CatalogueRun:
                              "compressed bytes as the image. Set transfer: controller in the version (the controller "
                              "downloads, decompresses and uploads it in one pass); nothing was changed."
                              % (where, source["url"], compression))
-        if compression == "zstd" and not HAS_ZSTANDARD:
-            raise MissingLibraryError("zstandard", "%s: %s is zstd-compressed (%s)" % (where, source["url"],
-                                                                                     ZSTANDARD_ERROR))
         record = "%s:%s" % checksum
         if step.create:
             step.body = dict(step.body, **{PROP_CHECKSUM: record})
         elif step.image.get(PROP_CHECKSUM) != record:
-            step.ops = step.ops + [{"op": "add", "path": "/" + PROP_CHECKSUM, "value": record}]
+            step.ops = step.ops + [{"op": "replace" if PROP_CHECKSUM in step.image else "add",
+                                    "path": "/" + PROP_CHECKSUM, "value": record}]
         step.after = dict(step.after, **{PROP_CHECKSUM: record})
         if source["transfer"] == "controller":
             step.data = {"kind": "transfer", "url": source["url"], "checksum": checksum, "store": None,

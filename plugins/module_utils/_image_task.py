@@ -11,8 +11,6 @@ creates, updates, fills, replaces or deletes it. Data goes through the publish p
 from __future__ import annotations
 
 from ansible_collections.imagecat.glance.plugins.module_utils._disk_format import check_disk_format
-from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
-from ansible_collections.imagecat.glance.plugins.module_utils._decompress import HAS_ZSTANDARD, ZSTANDARD_ERROR
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import (
     DigestCache,
     check_file,
@@ -23,7 +21,9 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_data import
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._image_options import ImageMetadata
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
+    DIGEST_ALGORITHMS,
     apply_patch,
+    build_patch,
     create_body,
     custom_properties,
     desired_tags,
@@ -58,7 +58,6 @@ from ansible_collections.imagecat.glance.plugins.module_utils._transfer import (
     peek,
     resolve_checksum,
 )
-from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import DIGEST_ALGORITHMS
 
 # Metadata a replacement image takes over from the image it replaces.
 CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", "min_disk", "min_ram")
@@ -87,7 +86,7 @@ class ImageTask(GlanceModule):
             check_file(p["filename"], require_data=True)
             self.compression = file_compression(p["filename"])
         self.cache = DigestCache(hash_cache_path(p["hash_cache"]))
-        self.source_checksum = self.url_checksum() if p["url"] else None
+        self.source_checksum = self.url_checksum() if p["url"] and p["state"] != "absent" else None
         # The checksum option describes the data as read; Glance's digest is compared with it only when
         # that is what Glance stores (not a download's or a compressed file's, decompressed on the way).
         self.glance_checksum = None if p["url"] or self.compression else self.checksum
@@ -124,9 +123,7 @@ class ImageTask(GlanceModule):
         if p["url"]:
             # Only the first bytes: a server that answers 404, redirects elsewhere or holds an unknown
             # compression fails the task here.
-            compression = peek(p["url"], URL_TIMEOUT, p["validate_certs"])
-            if compression == "zstd" and not HAS_ZSTANDARD:
-                raise MissingLibraryError("zstandard", "url %s is zstd-compressed (%s)" % (p["url"], ZSTANDARD_ERROR))
+            peek(p["url"], URL_TIMEOUT, p["validate_certs"])
             for field in ("disk_format", "container_format"):
                 if not (fields.get(field) or (base or {}).get(field)):
                     raise InputError("%s is needed to upload url to a new image." % field)
@@ -190,7 +187,7 @@ class ImageTask(GlanceModule):
         ops = self.meta.patch(current, fields)
         upload = content == "missing"
         if upload:
-            ops += [op for op in self.record_ops() if current.get(op["path"][1:]) != op["value"]]
+            ops += self.record_ops(current)
         status_change = self.status_change(current, will_have_data=upload or current.get("status") != "queued")
         if upload:
             self.validate_before_write(fields, base=current)
@@ -250,15 +247,14 @@ class ImageTask(GlanceModule):
             return {"kind": "transfer", "filename": p["filename"], "checksum": None, "store": p["store"]}
         return {"kind": "file", "filename": p["filename"], "store": p["store"]}
 
-    def record_ops(self):
+    def record_properties(self):
         """The properties an image made from url carries: the URL and the downloaded data's checksum."""
         if not self.params["url"]:
-            return []
-        return [{"op": "add", "path": "/" + SOURCE_URL, "value": self.params["url"]},
-                {"op": "add", "path": "/" + SOURCE_CHECKSUM, "value": "%s:%s" % self.source_checksum}]
+            return {}
+        return {SOURCE_URL: self.params["url"], SOURCE_CHECKSUM: "%s:%s" % self.source_checksum}
 
-    def record_properties(self):
-        return {op["path"][1:]: op["value"] for op in self.record_ops()}
+    def record_ops(self, current):
+        return build_patch(current, properties=self.record_properties())
 
     def predicted_data(self):
         """What check mode predicts of the data fields (a url's data is not downloaded to know its digest)."""

@@ -28,8 +28,11 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.imagecat.glance.plugins.module_utils import _checksums
+from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
 from ansible_collections.imagecat.glance.plugins.module_utils._decompress import (
+    HAS_ZSTANDARD,
     MAGIC_BYTES,
+    ZSTANDARD_ERROR,
     DecompressingReader,
     DecompressionError,
     check_supported,
@@ -113,7 +116,7 @@ def resolve_checksum(fetch, checksum_url, name, allowed):
 def peek(url, timeout, validate_certs=True, opener=open_url):
     """The compression of the data at ``url`` ('xz', ... or None), from its first bytes only: a ranged GET
     whose answer is closed after a few bytes. TransferError for 404, a bad redirect, or a compression
-    that is not decompressed (lz4, zip, ...)."""
+    that is not decompressed (lz4, zip, ...); MissingLibraryError for zstd without zstandard."""
     response = open_source(url, timeout, validate_certs, opener=opener, headers={"Range": "bytes=0-%d" % (MAGIC_BYTES - 1)})
     try:
         head = response.read(MAGIC_BYTES)
@@ -125,7 +128,10 @@ def peek(url, timeout, validate_certs=True, opener=open_url):
         check_supported(head)
     except DecompressionError as error:
         raise TransferError("%s: %s." % (url, error))
-    return detect(head)
+    compression = detect(head)
+    if compression == "zstd" and not HAS_ZSTANDARD:
+        raise MissingLibraryError("zstandard", "%s is zstd-compressed (%s)" % (url, ZSTANDARD_ERROR))
+    return compression
 
 
 class _Pipe:
