@@ -23,8 +23,11 @@ import tempfile
 import threading
 import time
 
+from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
 from ansible_collections.imagecat.glance.plugins.module_utils._decompress import (
+    HAS_ZSTANDARD,
     MAGIC_BYTES,
+    ZSTANDARD_ERROR,
     DecompressingReader,
     DecompressionError,
     check_supported,
@@ -271,7 +274,10 @@ def file_compression(path, where="filename"):
         check_supported(head)
     except DecompressionError as error:
         raise InputError("%s: %s: %s." % (where, path, error))
-    return detect(head)
+    compression = detect(head)
+    if compression == "zstd" and not HAS_ZSTANDARD:
+        raise MissingLibraryError("zstandard", "%s: %s is zstd-compressed (%s)" % (where, path, ZSTANDARD_ERROR))
+    return compression
 
 
 def data_digests(path, algorithms, cache=None):

@@ -51,13 +51,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._publish import (
     replace_ids,
     staged_body,
 )
-from ansible_collections.imagecat.glance.plugins.module_utils._transfer import (
-    TransferError,
-    http_fetch,
-    listed_name,
-    peek,
-    resolve_checksum,
-)
+from ansible_collections.imagecat.glance.plugins.module_utils._transfer import checksum_for, peek
 
 # Metadata a replacement image takes over from the image it replaces.
 CARRIED_FIELDS = ("disk_format", "container_format", "visibility", "os_hidden", "min_disk", "min_ram")
@@ -106,11 +100,8 @@ class ImageTask(GlanceModule):
         """(algorithm, hex) the data at url must have: the checksum option, or its entry in checksum_url."""
         p = self.params
         if p["checksum_url"]:
-            try:
-                return resolve_checksum(http_fetch(URL_TIMEOUT, p["validate_certs"]), p["checksum_url"],
-                                        listed_name(p["url"], p["checksum_name"]), tuple(DIGEST_ALGORITHMS))
-            except TransferError as error:
-                raise TransferError("url %s: %s Nothing was changed." % (p["url"], error.message))
+            return checksum_for(p["url"], p["checksum_url"], p["checksum_name"], tuple(DIGEST_ALGORITHMS),
+                                URL_TIMEOUT, p["validate_certs"])
         if not self.checksum:
             raise InputError("url: give checksum or checksum_url with url, so the downloaded data is verified and "
                              "a re-run compares without downloading it.")

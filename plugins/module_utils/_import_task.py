@@ -26,6 +26,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_options imp
     ImageMetadata,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
+    DIGEST_ALGORITHMS,
     apply_patch,
     create_body,
     managed_view,
@@ -53,6 +54,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import DEFAULT_HASH, Publisher
+from ansible_collections.imagecat.glance.plugins.module_utils._transfer import checksum_for
 
 # The options that carry the data of each method; the first ones are required.
 METHOD_OPTIONS = {
@@ -63,6 +65,8 @@ METHOD_OPTIONS = {
 }
 DATA_OPTIONS = ("filename", "uri", "remote_region", "remote_image_id", "remote_service_interface")
 HAS_DATA = ("active", "deactivated")
+# Seconds for the request of checksum_url.
+CHECKSUM_URL_TIMEOUT = 60
 
 
 def validate_method_options(params):
@@ -104,6 +108,8 @@ class ImportTask(GlanceModule):
         validate_method_options(p)
         self.meta = ImageMetadata(p)
         self.checksum = parse_checksum(p["checksum"])
+        if p["checksum_url"]:
+            self.checksum = self.listed_checksum()
         if p["filename"]:
             check_file(p["filename"], require_data=True)
             if self.checksum:
@@ -134,6 +140,15 @@ class ImportTask(GlanceModule):
         declares (called before the first write of every path that imports)."""
         if self.params["method"] == "glance-direct":
             check_disk_format(self.params["filename"], fields.get("disk_format"), fields.get("container_format"))
+
+    def listed_checksum(self):
+        """The checksum option's value from checksum_url: the entry of uri in that checksum file."""
+        p = self.params
+        if p["method"] != "web-download":
+            raise InputError("checksum_url: only method web-download takes checksum_url (the checksum file that "
+                             "lists uri); give checksum for method %s." % p["method"])
+        return checksum_for(p["uri"], p["checksum_url"], p["checksum_name"], tuple(DIGEST_ALGORITHMS),
+                            CHECKSUM_URL_TIMEOUT, p["validate_certs"], option="uri")
 
     def check_file_checksum(self):
         algo, expected = self.checksum

@@ -113,6 +113,15 @@ def resolve_checksum(fetch, checksum_url, name, allowed):
         raise TransferError("checksum_url %s: %s." % (checksum_url, error))
 
 
+def checksum_for(url, checksum_url, name, allowed, timeout, validate_certs=True, option="url"):
+    """The checksum ``checksum_url`` lists for ``url`` (or ``name``), for a module's option; the error names
+    the option and the URL."""
+    try:
+        return resolve_checksum(http_fetch(timeout, validate_certs), checksum_url, listed_name(url, name), allowed)
+    except TransferError as error:
+        raise TransferError("%s %s: %s Nothing was changed." % (option, url, error.message))
+
+
 def peek(url, timeout, validate_certs=True, opener=open_url):
     """The compression of the data at ``url`` ('xz', ... or None), from its first bytes only: a ranged GET
     whose answer is closed after a few bytes. TransferError for 404, a bad redirect, or a compression

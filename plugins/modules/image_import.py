@@ -85,6 +85,18 @@ options:
         filled is deactivated, so no active image holds the wrong data.
       - With O(filename), it is also checked against the file before anything is written.
     type: str
+  checksum_url:
+    description:
+      - For O(method=web-download), instead of O(checksum), the checksum file that lists O(uri) (GNU style
+        C(<hex>  <name>) as Ubuntu's C(SHA256SUMS), or BSD style C(SHA256 (<name>) = <hex>) as Fedora's
+        C(CHECKSUM), PGP clearsigned or not); its entry is the expected checksum. It is read before any write, and
+        the task fails when it answers an HTTP error or does not list the image.
+    type: str
+    version_added: 0.2.0
+  checksum_name:
+    description: The name O(checksum_url) lists the image under, when it is not the last part of O(uri)'s path.
+    type: str
+    version_added: 0.2.0
   wait:
     description:
       - Wait for the import to end, and verify the data. With V(false), the task returns once Glance has
@@ -237,13 +249,16 @@ class ImageImportModule(ImportTask):
         remote_image_id=dict(type="str"),
         remote_service_interface=dict(type="str", choices=list(SERVICE_INTERFACES)),
         checksum=dict(type="str"),
+        checksum_url=dict(type="str"),
+        checksum_name=dict(type="str"),
         stores=dict(type="list", elements="str"),
         all_stores=dict(type="bool", default=False),
         all_stores_must_succeed=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
     )
-    module_kwargs = dict(required_one_of=IMAGE_METADATA_REQUIRED_ONE_OF)
+    module_kwargs = dict(required_one_of=IMAGE_METADATA_REQUIRED_ONE_OF, mutually_exclusive=[("checksum", "checksum_url")],
+                         required_by={"checksum_name": "checksum_url"})
 
 
 def main():

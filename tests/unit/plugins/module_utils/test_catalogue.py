@@ -510,3 +510,11 @@ def test_a_uri_version_may_become_a_url_version_of_the_same_address():
     assert [i["action"] for i in items] == ["update"]
     assert {op["path"]: op["value"] for op in steps[0].ops}[
         "/" + PROP_SOURCE] == "controller:http://127.0.0.1/d/disk.raw.xz"
+
+
+def test_a_url_with_web_download_is_recorded_as_a_uri_is():
+    url = [url_entry(checksum="md5:" + "0" * 32)]
+    uri = [{"name": "d", "disk_format": "raw", "container_format": "bare",
+            "versions": [{"version": "1", "uri": "http://127.0.0.1/d/disk.raw.xz", "checksum": "md5:" + "0" * 32}]}]
+    assert desired_images(validate_catalogue(url), TAG)[("d", "1")]["properties"] == \
+        desired_images(validate_catalogue(uri), TAG)[("d", "1")]["properties"]

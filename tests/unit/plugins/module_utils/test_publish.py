@@ -1,4 +1,7 @@
+import gzip
+import hashlib
 import json
+import lzma
 
 import pytest
 
@@ -186,3 +189,60 @@ def test_a_failed_delete_of_an_incomplete_image_warns_and_keeps_it():
     pub = Publisher(GlanceClient(FakeSession(refuse), "http://g:9292"), ME, warnings.append)
     assert pub.discard(staged) is False
     assert "stays hidden under its staging name" in warnings[0]
+
+
+class Uploads(Glance):
+    """Glance that takes uploads: a PUT consumes its body (chunks) and the image becomes active with the
+    sha512 of what arrived; a body that fails half-way leaves the image queued with traces."""
+
+    def respond(self, method, url, kwargs):
+        path = url.split("9292", 1)[1]
+        if method == "PUT" and path.endswith("/file"):
+            image = self.images[path.split("/")[3]]
+            self.headers = kwargs["headers"]
+            received = hashlib.sha512()
+            size = 0
+            for chunk in kwargs["data"]:
+                received.update(chunk)
+                size += len(chunk)
+            image.update(status="active", os_hash_algo="sha512", os_hash_value=received.hexdigest(), size=size)
+            return FakeResponse(204)
+        return super().respond(method, url, kwargs)
+
+
+def test_a_compressed_file_is_uploaded_decompressed_and_verified(tmp_path):
+    data = b"disk " * 300000
+    packed = tmp_path / "disk.raw.xz"
+    packed.write_bytes(lzma.compress(data))
+    glance = Uploads()
+    pub = publisher(glance, [])
+    image, dummy = pub.create({"name": "x"}, ["i1"], {"name": "x"})
+    image = pub.put_data(image, {"kind": "transfer", "filename": str(packed), "checksum": None})
+    assert image["status"] == "active" and image["size"] == len(data)
+    assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    # Chunked: the decompressed size is not known beforehand.
+    assert "x-openstack-image-size" not in glance.headers
+    assert pub.bytes_sent == len(data)
+
+
+def test_a_source_that_fails_its_checksum_deletes_the_image_this_run_made(tmp_path):
+    packed = tmp_path / "disk.raw.gz"
+    packed.write_bytes(gzip.compress(b"x" * 3000000))
+
+    class Aborting(Uploads):
+        def respond(self, method, url, kwargs):
+            if method == "PUT":
+                try:
+                    for dummy in kwargs["data"]:
+                        pass
+                except GlanceError:
+                    raise  # what requests does: the body iterator's error ends the request
+            return super().respond(method, url, kwargs)
+    glance = Aborting()
+    pub = publisher(glance, [])
+    image, dummy = pub.create({"name": "x"}, ["i1"], {"name": "x"})
+    with pytest.raises(GlanceError, match="disk.raw.gz: checksum: the data read has sha256 .* not the expected 0{64}"):
+        pub.put_data(image, {"kind": "transfer", "filename": str(packed), "checksum": ("sha256", "0" * 64)},
+                     made_here=True)
+    assert glance.images == {}
+    assert glance.methods()[:2] == ["POST", "PUT"] and glance.methods()[-1] == "DELETE"

@@ -90,6 +90,8 @@ def test_pattern_without_match_lists_what_is_there():
     ({"checksum_url": BASE + "S", "file": "a", "version_from": "regex", "version_regex": "("}, "not a valid regular"),
     ({"checksum_url": BASE + "S", "file": "a", "version_from": "regex", "version_regex": "x"}, "needs a group"),
     ({"checksum_url": BASE + "S", "file": "a", "checksum": "x"}, "unknown key 'checksum'"),
+    ({"checksum_url": BASE + "S", "file": "a", "transfer": "scp"}, "upstream.transfer must be one of web-download, "
+                                                                   "controller"),
 ])
 def test_bad_upstream_blocks(value, message):
     with pytest.raises(InputError, match=message):
