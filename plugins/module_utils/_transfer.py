@@ -209,7 +209,7 @@ class Transfer:
         except (OSError, ValueError) as error:
             pipe.put(TransferError("%s: reading it failed after %d bytes: %s."
                                    % (self.label, self.reader.bytes_read, error)))
-        except Exception as error:  # pylint: disable=broad-except  # handed to the sending thread
+        except Exception as error:  # handed to the sending thread, which raises it
             pipe.put(error)
 
     def _hash(self, pipe):

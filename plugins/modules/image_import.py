@@ -110,7 +110,7 @@ options:
 notes:
   - Glance imports asynchronously. While an import runs, the image's task holds an import lock; another
     import request is answered with 409, which this module treats as "wait for it".
-  - Without O(checksum), an existing image with data is taken as having the requested data for
+  - Without O(checksum) or O(checksum_url), an existing image with data is taken as having the requested data for
     O(method=web-download) (Glance keeps no record of the URL's content).
   - An image in status C(uploading) without an import at work (a glance-direct run that staged the data
     and stopped) is imported when the staged size matches O(filename).
