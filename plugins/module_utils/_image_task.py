@@ -111,22 +111,21 @@ class ImageTask(GlanceModule):
         """The one place where what this task is about to write is checked against the file and the
         cloud (called before the first write of every path that sends data)."""
         p = self.params
+        if not self.has_data:
+            return
+        formats = {f: fields.get(f) or (base or {}).get(f) for f in ("disk_format", "container_format")}
+        for field, value in formats.items():
+            if not value:
+                raise InputError("%s is needed to upload %s to a new image." % (field, "url" if p["url"] else "filename"))
         if p["url"]:
             # Only the first bytes: a server that answers 404, redirects elsewhere or holds an unknown
             # compression fails the task here.
             peek(p["url"], URL_TIMEOUT, p["validate_certs"])
-            for field in ("disk_format", "container_format"):
-                if not (fields.get(field) or (base or {}).get(field)):
-                    raise InputError("%s is needed to upload url to a new image." % field)
-        if p["filename"]:
-            formats = {f: fields.get(f) or (base or {}).get(f) for f in ("disk_format", "container_format")}
-            for field, value in formats.items():
-                if not value:
-                    raise InputError("%s is needed to upload filename to a new image." % field)
+        else:
             check_disk_format(p["filename"], formats["disk_format"], formats["container_format"])
             self.check_expected_checksum()
-            if p["store"]:
-                check_store_ids(list_stores(self.client), [p["store"]], "store")
+        if p["store"]:
+            check_store_ids(list_stores(self.client), [p["store"]], "store")
 
     # ---- absent ----------------------------------------------------------------------------
     def ensure_absent(self, current):
