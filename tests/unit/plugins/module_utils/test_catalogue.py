@@ -463,7 +463,7 @@ def url_entry(**version):
 
 @pytest.mark.parametrize("version, says", [
     ({}, "url needs exactly one of checksum .* or checksum_url"),
-    ({"checksum": "sha256:" + "a" * 64, "checksum_url": "http://127.0.0.1/d/SHA256SUMS"}, "; got both"),
+    ({"checksum": "sha256:" + "a" * 64, "checksum_url": "http://127.0.0.1/d/SHA256SUMS"}, "url needs exactly one .*; got both"),
     ({"checksum_url": "ftp://127.0.0.1/SHA256SUMS"}, "checksum_url must be an http or https URL"),
     ({"url": "file:///etc/passwd", "checksum": "sha256:" + "a" * 64}, "url must be an http or https URL"),
     ({"checksum": "sha256:" + "a" * 64, "transfer": "rsync"}, "transfer must be one of web-download, controller"),

@@ -154,5 +154,5 @@ def test_an_upstream_with_a_transfer_gets_url_versions(tmp_path, monkeypatch):
     changed, updates, dummy, dummy2 = _catalogue_update.update_catalogues(params(path), False)
     assert changed and updates[0]["transfer"] == "controller"
     assert path.read_text() == text.replace("versions: []\n", (
-        'versions:\n    - version: "20261201"\n      url: %sdebian-13-generic-amd64.qcow2\n      checksum: sha512:%s\n'
-        "      transfer: controller\n" % (BASE, DIGEST)))
+        'versions:\n      - version: "20261201"\n        url: %sdebian-13-generic-amd64.qcow2\n'
+        "        checksum: sha512:%s\n        transfer: controller\n" % (BASE, DIGEST)))
