@@ -4,7 +4,8 @@
 
 current/  disk.raw (+ .xz .gz .bz2 .zst), SHA256SUMS (GNU lines), CHECKSUM (BSD lines, PGP clearsigned)
 broken/   cut.raw.xz (truncated), bad.raw.gz (corrupt), disk.raw.lz4 (lz4 magic), wrong.raw.xz (listed
-          with another digest), ftp.raw.xz (redirects to file://), SHA256SUMS listing them all
+          with another digest), ftp.raw.xz (redirects to file://), SHA256SUMS listing them all; 3 MiB of
+          data each, so they fail after the first chunks were uploaded
 local/    disk.raw.bz2 (for a local compressed filename)
 The image: 192 KiB of random bytes, then 320 KiB of zeros, as raw disks look (Glance detects raw).
 """
@@ -42,10 +43,13 @@ def main(mirror):
         out.writelines("SHA256 (%s) = %s\n" % (name, digest) for name, digest in sorted(sums.items()))
         out.write("-----BEGIN PGP SIGNATURE-----\n\niQIzBAEBCAAdFiEEdGVzdCBub3QgY2hlY2tlZA==\n=tEsT\n"
                   "-----END PGP SIGNATURE-----\n")
-    packed = lzma.compress(data)
-    corrupt = bytearray(gzip.compress(data))
-    corrupt[len(corrupt) // 2:len(corrupt) // 2 + 64] = b"\xff" * 64
-    broken = {"cut.raw.xz": packed[:len(packed) // 2], "bad.raw.gz": bytes(corrupt),
+    # The broken sources decompress to more than one upload chunk (1 MiB) before they fail, so the failure
+    # comes while the upload is under way.
+    big = os.urandom(2 * 1024 * 1024) + b"\0" * (1024 * 1024)
+    packed = lzma.compress(big)
+    corrupt = bytearray(gzip.compress(big))
+    corrupt[len(corrupt) * 3 // 4:len(corrupt) * 3 // 4 + 64] = b"\xff" * 64
+    broken = {"cut.raw.xz": packed[:len(packed) * 3 // 4], "bad.raw.gz": bytes(corrupt),
               "disk.raw.lz4": b"\x04\x22\x4d\x18" + data[:4096], "wrong.raw.xz": packed}
     listed = {name: write(os.path.join(mirror, "broken", name), body) for name, body in broken.items()}
     listed["wrong.raw.xz"] = "0" * 64
