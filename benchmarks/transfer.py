@@ -30,7 +30,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _cloud import MIB, REPO, call, cloud_facts, create_queued_image, delete_images, list_images, run_playbook, token_for  # noqa: E402
+from image_download import PING, RESULT, timed, verdict  # noqa: E402
 from image_module import COLLECTIONS, ModuleMeter  # noqa: E402
 
 sys.path.insert(0, COLLECTIONS)
@@ -68,20 +68,6 @@ TASK = """\
         tags: [%s]
         hash_cache: false
 """ % TAG
-PING = """\
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: ansible.builtin.ping, the floor of a one-task playbook
-      ansible.builtin.ping:
-"""
-RESULT = re.compile(r"^localhost \| (CHANGED|SUCCESS) => (\{.*?^\})", re.M | re.S)
-
-
-def timed(func):
-    start = time.perf_counter()
-    value = func()
-    return time.perf_counter() - start, value
 
 
 def make_image(path, size):
@@ -192,10 +178,6 @@ class Bench:
 
     def median(self, key):
         return statistics.median(self.times[key])
-
-
-def verdict(ok):
-    return "OK" if ok else "MISSED"
 
 
 def report(bench, args, rss, setup_s, packed):

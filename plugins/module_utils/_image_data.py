@@ -265,19 +265,24 @@ def file_digests(path, algorithms, cache=None):
 DATA_PREFIX = "data-"
 
 
-def file_compression(path, where="filename"):
-    """The compression of a local file ('xz', 'gzip', 'bzip2', 'zstd') from its first bytes, or None;
-    InputError for a compression that is not decompressed on upload (lz4, zip, ...)."""
-    with open(path, "rb") as handle:
-        head = handle.read(MAGIC_BYTES)
+def compression_of(head, label, error=InputError):
+    """The compression the first bytes ``head`` of ``label`` (a file or URL) show ('xz', 'gzip', 'bzip2',
+    'zstd'), or None; ``error`` for a compression that is not decompressed on upload (lz4, zip, ...),
+    MissingLibraryError for zstd without the zstandard library."""
     try:
         check_supported(head)
-    except DecompressionError as error:
-        raise InputError("%s: %s: %s." % (where, path, error))
+    except DecompressionError as failure:
+        raise error("%s: %s." % (label, failure))
     compression = detect(head)
     if compression == "zstd" and not HAS_ZSTANDARD:
-        raise MissingLibraryError("zstandard", "%s: %s is zstd-compressed (%s)" % (where, path, ZSTANDARD_ERROR))
+        raise MissingLibraryError("zstandard", "%s is zstd-compressed (%s)" % (label, ZSTANDARD_ERROR))
     return compression
+
+
+def file_compression(path, where="filename"):
+    """The compression of a local file from its first bytes (see compression_of)."""
+    with open(path, "rb") as handle:
+        return compression_of(handle.read(MAGIC_BYTES), "%s: %s" % (where, path))
 
 
 def data_digests(path, algorithms, cache=None):

@@ -28,16 +28,8 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.imagecat.glance.plugins.module_utils import _checksums
-from ansible_collections.imagecat.glance.plugins.module_utils._connection import MissingLibraryError
-from ansible_collections.imagecat.glance.plugins.module_utils._decompress import (
-    HAS_ZSTANDARD,
-    MAGIC_BYTES,
-    ZSTANDARD_ERROR,
-    DecompressingReader,
-    DecompressionError,
-    check_supported,
-    detect,
-)
+from ansible_collections.imagecat.glance.plugins.module_utils._decompress import MAGIC_BYTES, DecompressingReader, DecompressionError
+from ansible_collections.imagecat.glance.plugins.module_utils._image_data import compression_of
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 
 SCHEMES = ("http", "https")
@@ -133,14 +125,7 @@ def peek(url, timeout, validate_certs=True, opener=open_url):
         response.close()
     if not head:
         raise TransferError("%s is empty; an image needs data." % url)
-    try:
-        check_supported(head)
-    except DecompressionError as error:
-        raise TransferError("%s: %s." % (url, error))
-    compression = detect(head)
-    if compression == "zstd" and not HAS_ZSTANDARD:
-        raise MissingLibraryError("zstandard", "%s is zstd-compressed (%s)" % (url, ZSTANDARD_ERROR))
-    return compression
+    return compression_of(head, url, TransferError)
 
 
 class _Pipe:
