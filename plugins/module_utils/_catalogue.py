@@ -201,8 +201,8 @@ def _url_source(value, where):
     source = {"kind": "url", "url": _http_url(value["url"], "url", where), "checksum_url": None,
               "checksum_name": None, "transfer": value.get("transfer") or "web-download"}
     if source["transfer"] not in TRANSFERS:
-        raise InputError("%s: transfer must be one of %s; got %s." % (where, ", ".join(TRANSFERS),
-                                                                    json.dumps(value.get("transfer"))))
+        raise InputError("%s: transfer must be one of %s; got %s."
+                         % (where, ", ".join(TRANSFERS), json.dumps(value.get("transfer"))))
     given = [key for key in ("checksum", "checksum_url") if value.get(key)]
     if len(given) != 1:
         raise InputError("%s: url needs exactly one of checksum (<algorithm>:<hex>) or checksum_url (the checksum "
@@ -665,9 +665,9 @@ def _check_content(wanted, image, digest):
                              % (where, image["id"], have, want))
     recorded = image.get(PROP_CHECKSUM)
     if wanted["checksum"] and recorded and recorded != "%s:%s" % wanted["checksum"]:
-        raise InputError("%s: image %s was made from data with checksum %s, the entry now says %s. Glance cannot "
-                         "replace an image's data: declare a new version." % (where, image["id"], recorded,
-                                                                               "%s:%s" % wanted["checksum"]))
+        raise InputError("%s: image %s was made from data with checksum %s, the entry now says %s:%s. Glance "
+                         "cannot replace an image's data: declare a new version."
+                         % (where, image["id"], recorded, wanted["checksum"][0], wanted["checksum"][1]))
     if wanted["checksum"] and not transformed(source):
         algorithm, expected = wanted["checksum"]
         stored = image.get("os_hash_value") if image.get("os_hash_algo") == algorithm else (

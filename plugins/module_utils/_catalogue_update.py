@@ -23,6 +23,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._upstream import (
     validate_upstream,
 )
 
+
 def catalogue_paths(paths):
     """The files named, directories expanded to their *.yml / *.yaml files (sorted)."""
     found = []

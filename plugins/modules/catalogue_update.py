@@ -25,10 +25,10 @@ description:
     checksum file's directory), and how versions are named, C(version_from) C(last_modified) (the image's
     C(Last-Modified) date in C(version_format), default C(%Y%m%d)) or C(regex) (the first group, or the group
     named C(version), of C(version_regex) over the image's URL), and optionally C(transfer) (V(web-download) or
-    V(controller); version 0.2.0): new builds are then written with C(url), C(checksum) and that C(transfer)
-    instead of C(uri), for upstreams that publish compressed images, which need V(controller).
-  - The version records the checksum read from the checksum file, not the C(checksum_url): a C(current/) checksum
-    file changes with every build, while a version is one build whose data never changes.
+    V(controller), since version 0.2.0), with which new builds are written with C(url), C(checksum) and that
+    C(transfer) instead of C(uri), for upstreams that publish compressed images, which need V(controller).
+  - The version records the checksum read from the checksum file, not the C(checksum_url), because a C(current/)
+    checksum file changes with every build, while a version is one build whose data never changes.
   - This module does not talk to the Image service and takes no connection options; it is not in the
     C(imagecat.glance.glance) action group.
 author:
