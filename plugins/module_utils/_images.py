@@ -334,12 +334,30 @@ def set_active(client, image_id, active):
     client.request("POST", "/v2/images/%s/actions/%s" % (image_id, action), expected=(204,), retry=True)
 
 
+# The largest piece of a chunked upload body: uWSGI (Glance's usual server) resets the connection on a
+# chunk of 1 MB or more (its chunked-input-limit), seen on the local cloud.
+CHUNKED_PIECE = 256 * 1024
+
+
+def chunked_pieces(chunks):
+    """The chunks of an upload of unknown size, cut into pieces of at most CHUNKED_PIECE bytes (no copy)."""
+    for chunk in chunks:
+        if len(chunk) <= CHUNKED_PIECE:
+            yield chunk
+            continue
+        view = memoryview(chunk)
+        for start in range(0, len(chunk), CHUNKED_PIECE):
+            yield view[start:start + CHUNKED_PIECE]
+
+
 def upload_data(client, image_id, reader, store=None):
     """Stream ``reader`` (a HashingReader, or an iterator of chunks: sent chunked, size unknown) into the
     image; never retried, the stream is spent."""
     headers = {"Content-Type": "application/octet-stream"}
     if hasattr(reader, "__len__"):
         headers["x-openstack-image-size"] = str(len(reader))
+    else:
+        reader = chunked_pieces(reader)
     if store:
         headers["X-Image-Meta-Store"] = store
     client.request("PUT", "/v2/images/%s/file" % image_id, data=reader, headers=headers,

@@ -170,3 +170,11 @@ def test_name_filters_carry_commas_quoted_and_quotes_alone():
     assert _images.name_filters(['glass, darkly', 'beta', 'say "hi"', "back\\slash"]) == [
         'eq:back\\slash', 'eq:say "hi"', 'in:"beta","glass, darkly"']
     assert _images.name_filters([]) == []
+
+
+def test_an_upload_of_unknown_size_is_sent_in_pieces_uwsgi_takes():
+    piece = _images.CHUNKED_PIECE
+    chunks = [b"a" * (piece * 4 + 5), b"b" * 10]
+    pieces = list(_images.chunked_pieces(iter(chunks)))
+    assert [len(p) for p in pieces] == [piece] * 4 + [5, 10]
+    assert b"".join(bytes(p) for p in pieces) == b"".join(chunks)
