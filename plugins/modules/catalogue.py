@@ -46,14 +46,12 @@ options:
         C(all_stores_must_succeed), C(remote_region), C(remote_image_id), C(remote_service_interface)) - and
         optionally C(checksum) (C(<algorithm>:<hex>) of the data as read, checked before upload and against Glance
         when Glance stores it unchanged) and C(properties) (added to the entry's)."
-      - "C(url) (http or https; 0.2.0) needs C(checksum), or C(checksum_url) (a checksum file that lists it, GNU or BSD
-        style, clearsigned or not; C(checksum_name) when it lists another name than the URL's last part), read only
-        when the version's image is made. C(transfer) V(web-download) (default; Glance downloads) or V(controller)
-        (download, decompress, upload in one streaming pass through the controller, constant memory) - data
-        compressed with xz, gzip, bzip2 or zstd (told by its first bytes) needs V(controller), and is refused before
-        any write otherwise. The image records C(imagecat_catalogue_source) and C(imagecat_catalogue_checksum), so a
-        re-run downloads nothing. A compressed C(filename) is decompressed on upload the same way (zstd needs the
-        Python library C(zstandard))."
+      - "C(url) (http or https; 0.2.0) needs C(checksum), or C(checksum_url) (a checksum file listing it, GNU or BSD style,
+        clearsigned or not; C(checksum_name) if it lists another name than the URL's last part), read only when the
+        image is made. C(transfer) V(web-download) (default; Glance downloads) or V(controller) (download, decompress,
+        upload in one streaming pass through the controller, constant memory); xz, gzip, bzip2 or zstd data (told by
+        its first bytes) needs V(controller). The image records C(imagecat_catalogue_source) and
+        C(imagecat_catalogue_checksum): a re-run downloads nothing. A compressed C(filename) is decompressed alike."
       - A version's data never changes. A file whose digest differs from its image's, or a changed C(uri),
         fails the task before any write, naming the entry and version; declare a new version instead.
       - "What the catalogue owns: the fields C(visibility), C(protected), C(min_disk), C(min_ram), and the
