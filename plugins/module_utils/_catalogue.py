@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import (
     DIGEST_ALGORITHMS,
+    MAX_LENGTH,
     apply_patch,
     build_patch,
     create_body,
@@ -28,6 +29,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     managed_view,
     parse_checksum,
     predicted_new_image,
+    validate_name,
     validate_properties,
     validate_tags,
 )
@@ -68,7 +70,6 @@ PRUNE_POLICIES = ("none", "hide", "deactivate", "delete")
 DRIFT_POLICIES = ("fix", "report", "fail")
 # Fields the catalogue records when an entry sets them, and what they go back to when it stops.
 OWNED_FIELD_DEFAULTS = {"visibility": "shared", "protected": False, "min_disk": 0, "min_ram": 0}
-MAX_NAME_LENGTH = 255
 NAMESPACE = uuid.UUID("5b0c3f5e-63a4-4d0e-9d57-3a1f3c6b9e21")
 
 
@@ -266,6 +267,7 @@ def validate_entry(value, index, keep_default=None, allowed_roots=None):
     where = _where(index, value)
     if not value.get("name") or not isinstance(value.get("name"), str):
         raise InputError("%s: name is missing (a string: the image name)." % where)
+    validate_name(value["name"], "%s: name" % _where(index, {}))
     _unknown_keys(value, ENTRY_KEYS, where)
     if value.get("upstream") is not None:
         # Read by catalogue_update, which adds new builds as versions; checked here so a typo shows early.
@@ -321,10 +323,10 @@ def validate_entry(value, index, keep_default=None, allowed_roots=None):
                                                                     version["version"]))
         seen.add(version["version"])
         long_name = versioned_name(entry["name"], version["version"])
-        if len(long_name) > MAX_NAME_LENGTH:
+        if len(long_name) > MAX_LENGTH:
             raise InputError("%s: the image name of an older version, '%s...', is %d characters long; Glance "
                              "allows %d." % (_where(index, value, number, version["version"]), long_name[:40],
-                                             len(long_name), MAX_NAME_LENGTH))
+                                             len(long_name), MAX_LENGTH))
     if order == "natural":
         entry["versions"].sort(key=lambda v: natural_key(v["version"]))
     return entry
@@ -332,8 +334,7 @@ def validate_entry(value, index, keep_default=None, allowed_roots=None):
 
 def validate_catalogue(images, keep_versions=None, managed_tag="imagecat-managed", allowed_file_roots=None):
     """Every entry, validated before anything is sent; duplicate names refused."""
-    if not managed_tag or len(managed_tag) > 255:
-        raise InputError("managed_tag must be a tag of 1 to 255 characters.")
+    validate_tags([managed_tag or ""], "managed_tag")
     if keep_versions is not None and keep_versions < 1:
         raise InputError("keep_versions must be 1 or more (the newest version is always kept).")
     entries, names = [], {}

@@ -15,6 +15,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     desired_fields,
     desired_tags,
     validate_id,
+    validate_name,
     validate_properties,
     validate_tags,
 )
@@ -60,6 +61,7 @@ class ImageMetadata:
     def __init__(self, params):
         self.params = params
         validate_id(params["id"])
+        validate_name(params["name"])
         self.properties = validate_properties(params["properties"]) if params["properties"] is not None else None
         self.tags = validate_tags(params["tags"]) if params["tags"] is not None else None
         for option in ("min_disk", "min_ram"):

@@ -30,7 +30,8 @@ RESERVED_PROPERTY_KEYS = frozenset(("location", "locations", "deleted", "deleted
 # Custom properties that options of the image module manage, so purge_properties leaves them alone.
 OPTION_PROPERTIES = frozenset(("kernel_id", "ramdisk_id"))
 DIGEST_ALGORITHMS = {"sha512": 128, "sha256": 64, "md5": 32}
-MAX_KEY_LENGTH = 255
+# Glance's image schema: a name, a tag and a property key are each at most 255 characters.
+MAX_LENGTH = 255
 
 # image module option -> Glance field, for the options that map one to one.
 FIELD_OPTIONS = (
@@ -67,9 +68,9 @@ def validate_properties(properties):
                 hint = " Use the %s option instead." % ("hidden" if key == "os_hidden" else key)
             raise InputError("properties.%s: '%s' is reserved or read-only in Glance and cannot be set as a "
                              "property.%s" % (key, key, hint))
-        if len(key) > MAX_KEY_LENGTH:
+        if len(key) > MAX_LENGTH:
             raise InputError("properties: the key '%s...' is %d characters long; Glance allows at most %d."
-                             % (key[:40], len(key), MAX_KEY_LENGTH))
+                             % (key[:40], len(key), MAX_LENGTH))
         try:
             result[key] = property_value_to_string(value)
         except TypeError:
@@ -79,13 +80,33 @@ def validate_properties(properties):
     return result
 
 
+def validate_name(name, option="name"):
+    """An image name Glance takes: not empty, at most 255 characters. The one check of names, used by
+    every module that writes one and by the catalogue, before any request."""
+    if name is None:
+        return None
+    name = str(name)
+    if not name.strip():
+        raise InputError("%s: the image name is empty%s; give the image's name." % (
+            option, "" if not name else " (only whitespace)"))
+    if len(name) > MAX_LENGTH:
+        raise InputError("%s: the image name '%s...' is %d characters long; Glance allows at most %d. Shorten it."
+                         % (option, name[:40], len(name), MAX_LENGTH))
+    return name
+
+
 def validate_tags(tags, option="tags"):
+    """Tags Glance takes: none empty (Glance's tag calls cannot name an empty tag), none longer than
+    255 characters, none twice. The one check of tags, used by every module and the catalogue."""
     result = []
     for tag in tags or []:
         tag = str(tag)
-        if len(tag) > MAX_KEY_LENGTH:
-            raise InputError("%s: the tag '%s...' is %d characters long; Glance allows at most %d."
-                             % (option, tag[:40], len(tag), MAX_KEY_LENGTH))
+        if not tag:
+            raise InputError("%s: an empty tag ('') is listed; remove it (Glance's tag calls cannot name an "
+                             "empty tag)." % option)
+        if len(tag) > MAX_LENGTH:
+            raise InputError("%s: the tag '%s...' is %d characters long; Glance allows at most %d. Shorten it."
+                             % (option, tag[:40], len(tag), MAX_LENGTH))
         if tag in result:
             raise InputError("%s: the tag '%s' is listed twice." % (option, tag))
         result.append(tag)

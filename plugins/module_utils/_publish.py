@@ -24,6 +24,7 @@ import uuid
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import file_digests, send_file
+from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import MAX_LENGTH
 from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     delete_image,
     get_image,
@@ -53,13 +54,12 @@ REPLACE_ID_NAMESPACE = uuid.UUID("0d5c7a1e-2b9f-4c3a-8e61-7f4b2a9c5d10")
 ID_ATTEMPTS = 20
 # How long a failed new image is retried to be deleted (Glance may be restarting).
 DISCARD_SECONDS = 30
-MAX_NAME_LENGTH = 255
 
 
 def staging_name(name, key):
     """The name a staged image carries until it is published (within Glance's 255 characters)."""
     suffix = " (imagecat staging %s)" % str(key)[:12]
-    return name[:MAX_NAME_LENGTH - len(suffix)] + suffix
+    return name[:MAX_LENGTH - len(suffix)] + suffix
 
 
 def replace_ids(scope, name, digest, attempts=ID_ATTEMPTS):

@@ -89,6 +89,18 @@ def plan(images, listed, prune="none", keep_versions=None, members=None):
     ({"name": "u", "keep_versions": 0, "versions": [{"version": "1", "filename": "/f/1"}]},
      "keep_versions must be 1 or more"),
     ({"versions": [{"version": "1", "filename": "/f/1"}]}, "images[0]: name is missing"),
+    ({"name": "n" * 256, "versions": [{"version": "1", "filename": "/f/1"}]},
+     "images[0]: name: the image name 'nnnn"),
+    ({"name": "n" * 256, "versions": [{"version": "1", "filename": "/f/1"}]},
+     "is 256 characters long; Glance allows at most 255. Shorten it."),
+    ({"name": "  ", "versions": [{"version": "1", "filename": "/f/1"}]},
+     "images[0]: name: the image name is empty (only whitespace); give the image's name."),
+    ({"name": "u", "tags": ["ok", ""], "versions": [{"version": "1", "filename": "/f/1"}]},
+     "images[0] (u): tags: an empty tag ('') is listed; remove it"),
+    ({"name": "u", "tags": ["t" * 256], "versions": [{"version": "1", "filename": "/f/1"}]},
+     "images[0] (u): tags: the tag 'tttt"),
+    ({"name": "n" * 250, "versions": [{"version": "123", "filename": "/f/1"}, {"version": "13", "filename": "/f/2"}]},
+     "the image name of an older version"),
 ])
 def test_bad_entries_name_the_entry_and_key(bad, message):
     with pytest.raises(InputError) as caught:
@@ -518,3 +530,21 @@ def test_a_url_with_web_download_is_recorded_as_a_uri_is():
             "versions": [{"version": "1", "uri": "http://127.0.0.1/d/disk.raw.xz", "checksum": "md5:" + "0" * 32}]}]
     assert desired_images(validate_catalogue(url), TAG)[("d", "1")]["properties"] == \
         desired_images(validate_catalogue(uri), TAG)[("d", "1")]["properties"]
+
+
+@pytest.mark.parametrize("tag, message", [
+    ("", "managed_tag: an empty tag ('') is listed; remove it"),
+    (None, "managed_tag: an empty tag ('') is listed; remove it"),
+    ("m" * 256, "managed_tag: the tag 'mmmm"),
+])
+def test_the_managed_tag_is_checked_like_every_tag(tag, message):
+    with pytest.raises(InputError) as caught:
+        validate_catalogue([entry("ok", ("1",))], managed_tag=tag)
+    assert message in caught.value.message
+
+
+def test_names_and_tags_at_the_limits_are_taken():
+    # Each version's image may be renamed "<name> (<version>)" once it is no longer the newest: that
+    # name must fit too.
+    entries = validate_catalogue([dict(entry("n" * 251, ("1",)), tags=["t" * 255])], managed_tag="m" * 255)
+    assert entries[0]["name"] == "n" * 251 and entries[0]["tags"] == ["t" * 255]

@@ -9,6 +9,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     managed_view,
     parse_checksum,
     validate_id,
+    validate_name,
     validate_properties,
     validate_tags,
 )
@@ -45,12 +46,31 @@ def test_bad_properties_are_refused_naming_the_key(properties, fragment):
     assert fragment in caught.value.message
 
 
-def test_tags_are_checked_for_length_and_duplicates():
-    assert validate_tags(["a b", "ü"]) == ["a b", "ü"]
+def test_tags_are_checked_for_length_emptiness_and_duplicates():
+    # Glance's schema sets a maximum length and no minimum: a blank tag is a tag like any other.
+    assert validate_tags(["a b", "ü", " ", "t" * 255]) == ["a b", "ü", " ", "t" * 255]
     with pytest.raises(InputError, match="listed twice"):
         validate_tags(["a", "a"])
     with pytest.raises(InputError, match="256 characters"):
         validate_tags(["t" * 256])
+    with pytest.raises(InputError) as caught:
+        validate_tags(["a", ""], option="managed_tag")
+    assert caught.value.message == ("managed_tag: an empty tag ('') is listed; remove it (Glance's tag calls "
+                                    "cannot name an empty tag).")
+
+
+def test_names_are_checked_for_length_and_emptiness():
+    assert validate_name(None) is None
+    assert validate_name("n" * 255) == "n" * 255
+    assert validate_name("ü" * 255) == "ü" * 255  # characters, not bytes, as Glance's JSON schema counts
+    with pytest.raises(InputError) as caught:
+        validate_name("n" * 256)
+    assert caught.value.message == ("name: the image name '%s...' is 256 characters long; Glance allows at most "
+                                    "255. Shorten it." % ("n" * 40))
+    with pytest.raises(InputError, match="^name: the image name is empty; give the image's name.$"):
+        validate_name("")
+    with pytest.raises(InputError, match=r"^x: the image name is empty \(only whitespace\)"):
+        validate_name(" \t", option="x")
 
 
 def test_checksum_forms():

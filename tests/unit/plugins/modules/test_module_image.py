@@ -25,9 +25,13 @@ def run(args, **kwargs):
     ({"state": "deactivated"}, "state: deactivated needs data"),
     ({"filename": "raw", "timeout": 0}, "timeout: give a number of seconds greater than 0"),
     ({"filename": "raw"}, "disk_format is needed to upload filename to a new image"),
+    ({"name": "n" * 256}, "name: the image name 'nnnn"),
+    ({"name": ""}, "name: the image name is empty; give the image's name."),
+    ({"tags": ["ok", ""]}, "tags: an empty tag ('') is listed; remove it"),
+    ({"tags": ["t" * 256]}, "tags: the tag 'tttt"),
 ])
 def test_bad_input_fails_before_any_write(glance, files, args, says):
-    args = dict(args, name="x")
+    args = dict(dict(name="x"), **args)
     if "filename" in args:
         args["filename"] = files[args["filename"]]
     result = run(args)
