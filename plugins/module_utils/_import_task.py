@@ -29,6 +29,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._image_plan import
     DIGEST_ALGORITHMS,
     apply_patch,
     create_body,
+    custom_properties,
     managed_view,
     parse_checksum,
     predicted_new_image,
@@ -37,6 +38,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import (
     InputError,
     get_image,
     is_uuid,
+    named_image_ids,
     set_active,
     update_image,
 )
@@ -67,6 +69,9 @@ DATA_OPTIONS = ("filename", "uri", "remote_region", "remote_image_id", "remote_s
 HAS_DATA = ("active", "deactivated")
 # Seconds for the request of checksum_url.
 CHECKSUM_URL_TIMEOUT = 60
+# What an image made afresh after a cut staging takes over from the one it replaces.
+REMADE_FIELDS = ("disk_format", "container_format", "visibility", "protected", "os_hidden", "min_disk",
+                 "min_ram", "owner")
 
 
 def validate_method_options(params):
@@ -254,13 +259,9 @@ class ImportTask(GlanceModule):
         if status == "queued":
             return True
         if status == "uploading" and p["method"] == "glance-direct":
-            # A run that staged the data and stopped; its data is imported when the size matches.
-            size = os.path.getsize(p["filename"])
-            if current.get("size") == size:
-                return True
-            raise InputError("image %s holds %s staged bytes, not the %d bytes of %s; delete the image "
-                             "(imagecat.glance.image with state: absent) and run again."
-                             % (current["id"], current.get("size"), size, p["filename"]))
+            # A run that staged the data and stopped (its staged data is imported, then checked against
+            # the file), or one whose staging was cut (the image is made afresh: see staged()).
+            return True
         raise InputError("image %s is %s with no import at work on it, so %s cannot fill it; delete the image "
                          "(imagecat.glance.image with state: absent) and run again."
                          % (current["id"], status, p["method"]))
@@ -298,8 +299,8 @@ class ImportTask(GlanceModule):
         p = self.params
         sent = None
         try:
-            if p["method"] == "glance-direct" and image.get("status") == "queued":
-                sent = self.stage(image)
+            if p["method"] == "glance-direct":
+                image, created, sent = self.staged(image, created)
             self.report["started"] = True
             self.report["stores_requested"] = list(self.targets)
             self.report["task_id"] = start_import(
@@ -327,7 +328,7 @@ class ImportTask(GlanceModule):
                 left = "the image, which this run created, was deleted"
             else:
                 left = "image %s is %s" % (image["id"], (get_image(self.client, image["id"]) or {}).get("status", "gone"))
-            raise GlanceError("%s%s %s; the next run of this task imports again."
+            raise GlanceError("%s%s %s; the next run of this task waits for the import or imports again."
                               % (error.message, seen, left[0].upper() + left[1:]))
         self.report_stores(image)
         try:
@@ -339,6 +340,54 @@ class ImportTask(GlanceModule):
     def stage(self, image):
         return send_file(self.params["filename"], self.publisher.algorithms(image, self.checksum),
                          lambda reader: stage_data(self.client, image["id"], reader))
+
+    def staged(self, image, created):
+        """The file staged into the image: (image, created, digests of the staged data).
+
+        An image an earlier run staged the whole file into (status uploading, the file's size) is
+        imported as it is, and checked against the file's digests afterwards. A staging that an
+        interruption cut (kill -9 of the run or of Glance) leaves the image uploading without the
+        file's size, or queued with the cut data still in Glance's staging area, and Glance takes no
+        data into it again (409): such an image is made afresh (``remake``).
+        """
+        filename = self.params["filename"]
+        if image.get("status") == "uploading" and image.get("size") == os.path.getsize(filename):
+            return image, created, file_digests(filename, self.publisher.algorithms(image, self.checksum))
+        if image.get("status") == "queued":
+            try:
+                return image, created, self.stage(image)
+            except GlanceError as error:
+                if error.status != 409:
+                    raise
+                again = get_image(self.client, image["id"]) or {}
+                if again.get("status") != "queued":
+                    raise GlanceError("image %s: another run is staging data into it (status %s); run again "
+                                      "once it is done." % (image["id"], again.get("status")),
+                                      status=error.status, request_id=error.request_id)
+        image, created = self.remake(image)
+        try:
+            return image, created, self.stage(image) if image.get("status") == "queued" else None
+        except GlanceError:
+            if created:
+                self.publisher.discard(image)
+            raise
+
+    def remake(self, image):
+        """Delete an image whose staging was cut and make it afresh under the next id of the name; only
+        an image this task's name made (its deterministic id), never one given by id or made elsewhere."""
+        p = self.params
+        why = ("image %s is %s%s after an interrupted staging, and Glance takes no data into it again"
+               % (image["id"], image.get("status"), ", %s bytes staged" % image["size"] if image.get("size") else ""))
+        if p["id"] or image["id"] not in named_image_ids(self.publisher.scope, image.get("name")):
+            raise GlanceError("%s; it was not made by this task under name '%s', so it was left alone: delete it "
+                              "(imagecat.glance.image with state: absent) and run again." % (why, image.get("name")))
+        if not self.publisher.discard(image):
+            raise GlanceError("%s, and it could not be deleted; delete it (imagecat.glance.image with state: "
+                              "absent) and run again." % why)
+        self.warn("%s: it was deleted, and the file is imported into a new image." % why)
+        fields = {field: image[field] for field in REMADE_FIELDS if image.get(field) is not None}
+        body = create_body(None, image.get("name"), fields, custom_properties(image), image.get("tags"))
+        return self.meta.new_image(self.client, self.connection, body, self.publisher)
 
     def discard(self, image, created):
         """Leave no active image with wrong data: delete what this run created, deactivate the rest."""

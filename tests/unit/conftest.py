@@ -48,6 +48,7 @@ check_collection_is_this_checkout()
 
 # Test helpers imported by name (``from fakes import ...``): ansible-test's pytest plugins
 # import test files in a way that does not put their directory on sys.path.
-for helpers in (os.path.join(REPO, "tests", "unit", "plugins", "module_utils"),):
+for helpers in (os.path.join(REPO, "tests", "unit", "plugins", "module_utils"),
+                os.path.join(REPO, "tests", "unit", "plugins", "modules")):
     if helpers not in sys.path:
         sys.path.insert(0, helpers)
