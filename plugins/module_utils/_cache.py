@@ -14,12 +14,11 @@ import time
 
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import CACHE_POLL, poll
 
 # The clear option -> the x-image-cache-clear-target header (None: no header, Glance clears both).
 CLEAR_TARGETS = {"cache": "cache", "queue": "queue", "both": None}
 CACHE_STATES = ("cached", "queued", "absent")
-POLL_START = 0.2
-POLL_CAP = 2.0
 
 ADMIN_ONLY = ("the image cache API is for admins only (Glance's cache_list, cache_image, cache_delete, cache_clean "
               "and cache_prune policies default to the admin role): run the task with an admin's credentials "
@@ -111,17 +110,10 @@ def cache_nodes(client, image_id):
 
 def wait_until_cached(client, image_id, timeout, sleep=time.sleep, clock=time.monotonic):
     """Poll GET /v2/cache with capped backoff until the image is cached; returns the listing."""
-    deadline = clock() + timeout
-    delay = POLL_START
-    while True:
-        listing = cache_listing(client)
-        state = image_cache_state(listing, image_id)
-        if state == "cached":
-            return listing
-        # (Glance pops the queue entry a moment before it records the cached one: absent is not final.)
-        if clock() + delay > deadline:
-            raise GlanceError("image %s is not cached after %s s (option timeout; it is %s in the cache); the log "
-                              "of the Image service says why its cache worker did not store it."
-                              % (image_id, timeout, state))
-        sleep(delay)
-        delay = min(POLL_CAP, delay * 2)
+    def timed_out(listing):
+        return GlanceError("image %s is not cached after %s s (option timeout; it is %s in the cache); the log "
+                           "of the Image service says why its cache worker did not store it."
+                           % (image_id, timeout, image_cache_state(listing, image_id)))
+    # (Glance pops the queue entry a moment before it records the cached one: absent is not final.)
+    return poll(lambda: cache_listing(client), lambda listing: image_cache_state(listing, image_id) == "cached",
+                timeout, CACHE_POLL, timed_out, sleep=sleep, clock=clock)

@@ -25,6 +25,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError, get_image
 from ansible_collections.imagecat.glance.plugins.module_utils._imports import image_tasks
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import LOCATION_POLL, poll
 
 HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 LOCATION_API = "2.17"
@@ -32,8 +33,6 @@ TASK_TYPE = "location_import"
 # glance.common.store_utils.RESTRICTED_URI_SCHEMAS (Glance 33): refused in the task, for every role.
 REFUSED_SCHEMES = ("file", "filesystem", "swift+config", "sheepdog")
 CHUNK = 1 << 20
-POLL_START = 0.2
-POLL_CAP = 2.0
 VALIDATION_DATA_ARGSPEC = dict(
     os_hash_algo=dict(type="str", required=True, choices=sorted(HASH_LENGTHS)),
     os_hash_value=dict(type="str", required=True, no_log=False),
@@ -134,18 +133,15 @@ def wait_for_location(client, image_id, url, timeout, sleep=time.sleep, clock=ti
 
     A failed task raises GlanceError with its message (Glance puts the image back to queued).
     """
-    deadline = clock() + timeout
-    delay = POLL_START
-    while True:
+    def newest():
         tasks = location_tasks(client, image_id, url)
-        task = tasks[0] if tasks else None
-        if task and task.get("status") in ("success", "failure"):
-            break
-        if clock() + delay > deadline:
-            raise GlanceError("the location import of %s into image %s is still %s after %s s (option timeout)."
-                              % (url, image_id, task.get("status") if task else "not started", timeout))
-        sleep(delay)
-        delay = min(POLL_CAP, delay * 2)
+        return tasks[0] if tasks else None
+
+    def timed_out(task):
+        return GlanceError("the location import of %s into image %s is still %s after %s s (option timeout)."
+                           % (url, image_id, task.get("status") if task else "not started", timeout))
+    task = poll(newest, lambda task: bool(task) and task.get("status") in ("success", "failure"), timeout,
+                LOCATION_POLL, timed_out, sleep=sleep, clock=clock)
     image = get_image(client, image_id)
     if task["status"] == "failure" or image is None or image.get("status") != "active":
         raise GlanceError("adding the location %s to image %s failed (image status %s); task %s: %s"

@@ -20,6 +20,10 @@ IMAGE_POLL = Curve(0.2, 2.0, 5.0)
 IMPORT_POLL = Curve(0.2, 2.0, 2.0)
 # Retrying the delete of an incomplete image while Glance is unreachable (restarting).
 DELETE_RETRY = Curve(0.5, 2.0, 4.0)
+# Waiting for Glance's cache worker to store a queued image (GET /v2/cache).
+CACHE_POLL = Curve(0.2, 2.0, 2.0)
+# Waiting for the location_import task of an added location (the image's tasks).
+LOCATION_POLL = Curve(0.2, 2.0, 2.0)
 
 
 def delays(curve):

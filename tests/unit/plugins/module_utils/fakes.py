@@ -1,6 +1,7 @@
-"""A fake keystoneauth1 session: scripted responses, recorded requests."""
+"""A fake keystoneauth1 session: scripted responses, recorded requests; a fake image cache on top."""
 
 import json
+from urllib.parse import urlsplit
 
 
 class FakeResponse:
@@ -57,3 +58,50 @@ def connect_modules_to(monkeypatch, session, root="http://glance.test"):
 
     monkeypatch.setattr(_module, "connect", lambda adapter: types.SimpleNamespace(
         client=GlanceClient(session, root, sleep=lambda s: None)))
+
+
+CACHE_IMAGE_ID = "3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00"
+CACHE_VERSIONS = FakeResponse(300, {"versions": [{"id": "v2.18", "status": "CURRENT"},
+                                                 {"id": "v2.14", "status": "SUPPORTED"}]})
+
+
+class FakeGlanceCache:
+    """A cache that caches a queued image after ``delay`` listings; records the requests."""
+
+    def __init__(self, cached=(), queued=(), delay=1, status=200, versions=CACHE_VERSIONS):
+        self.cached, self.queued, self.delay = list(cached), list(queued), delay
+        self.status, self.versions = status, versions
+        self.writes = []
+        self.session = FakeSession(self.respond)
+
+    def respond(self, method, url, kwargs):
+        path = urlsplit(url).path
+        if path == "/":
+            return self.versions
+        if method != "GET":
+            self.writes.append((method, path, (kwargs.get("headers") or {}).get("x-image-cache-clear-target")))
+        if path == "/v2/images/%s" % CACHE_IMAGE_ID:
+            return FakeResponse(200, {"id": CACHE_IMAGE_ID, "name": "img", "status": "active"})
+        if (method, path) == ("GET", "/v2/cache"):
+            if self.status != 200:
+                return FakeResponse(self.status, {"message": "no"})
+            if self.queued and self.delay <= 0:
+                self.cached, self.queued = self.cached + self.queued, []
+            self.delay -= 1
+            return FakeResponse(200, {"cached_images": [{"image_id": i, "size": 1} for i in self.cached],
+                                      "queued_images": list(self.queued)})
+        if (method, path) == ("PUT", "/v2/cache/%s" % CACHE_IMAGE_ID):
+            self.queued.append(CACHE_IMAGE_ID)
+            return FakeResponse(202, text="")
+        if (method, path) == ("DELETE", "/v2/cache/%s" % CACHE_IMAGE_ID):
+            self.cached = [i for i in self.cached if i != CACHE_IMAGE_ID]
+            self.queued = [i for i in self.queued if i != CACHE_IMAGE_ID]
+            return FakeResponse(204, text="")
+        if (method, path) == ("DELETE", "/v2/cache"):
+            self.cached, self.queued = [], []
+            return FakeResponse(204, text="")
+        if (method, path) == ("POST", "/v2/cache/prune"):
+            return FakeResponse(200, {"total_files_pruned": 0, "total_bytes_pruned": 0})
+        if (method, path) == ("GET", "/v2/cache/nodes/%s" % CACHE_IMAGE_ID):
+            return FakeResponse(200, ["http://node-1"])
+        raise AssertionError("unexpected %s %s" % (method, path))
