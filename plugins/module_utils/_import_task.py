@@ -325,11 +325,12 @@ class ImportTask(GlanceModule):
                 if not answer.startswith("HTTP 2"):
                     seen = " From the host that runs this task, %s answers %s." % (p["uri"], answer)
             if created and self.publisher.discard(image):
-                left = "the image, which this run created, was deleted"
+                left = "The image, which this run created, was deleted; the next run of this task imports again."
             else:
-                left = "image %s is %s" % (image["id"], (get_image(self.client, image["id"]) or {}).get("status", "gone"))
-            raise GlanceError("%s%s %s; the next run of this task waits for the import or imports again."
-                              % (error.message, seen, left[0].upper() + left[1:]))
+                status = (get_image(self.client, image["id"]) or {}).get("status", "gone")
+                left = "Image %s is %s; the next run of this task %s." % (
+                    image["id"], status, "waits for its import" if status == "importing" else "imports again")
+            raise GlanceError("%s%s %s" % (error.message, seen, left))
         self.report_stores(image)
         try:
             self.publisher.verify(image, sent, self.checksum, fetch=True)
