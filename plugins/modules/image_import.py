@@ -25,11 +25,11 @@ description:
   - Failures are reported with the stores that failed (C(os_glance_failed_import)) and the message of the
     image's import task. An import that fails leaves the image C(queued), so the next run imports again.
   - An interrupted O(method=glance-direct) run (the run or Glance killed while the file is staged) leaves
-    the image C(queued) or C(uploading) with part of the file in Glance's staging area, and Glance takes
-    no data into it again. The next run repairs that by itself when this task made the image (created
-    under O(name), without O(id)): it deletes the image, warns, and imports the file into a new one with
-    the same metadata. An image given by O(id) is left alone, with an error that names the fix. A staging
-    that finished is imported as it is and checked against the file.
+    the image C(queued), which the next run stages again, or C(uploading) with part of the file staged,
+    and Glance takes no more data into such an image. The next run repairs that by itself when this task
+    made the image (created under O(name), without O(id)). It deletes the image, warns, and imports the
+    file into a new one with the same metadata. An image given by O(id) is left alone, with an error that
+    names the fix. A staging that finished is imported as it is and checked against the file.
 requirements:
   - oslo.utils >= 10.0 (its image format inspector, when a local file is uploaded)
 author:
