@@ -60,6 +60,18 @@ def connect_modules_to(monkeypatch, session, root="http://glance.test"):
         client=GlanceClient(session, root, sleep=lambda s: None)))
 
 
+def connector(monkeypatch, *quiet):
+    """``use(fake) -> fake``: connects every module to ``fake.session`` under a root URL of its own (so
+    no version document is shared between fakes); ``time.sleep`` of the ``quiet`` modules does nothing."""
+    for module in quiet:
+        monkeypatch.setattr(module.time, "sleep", lambda s: None)
+
+    def use(fake):
+        connect_modules_to(monkeypatch, fake.session, "http://glance-%d.test" % id(fake))
+        return fake
+    return use
+
+
 CACHE_IMAGE_ID = "3b5c7a4e-1a0f-4a37-9b7e-0e8c6d1e5f00"
 CACHE_VERSIONS = FakeResponse(300, {"versions": [{"id": "v2.18", "status": "CURRENT"},
                                                  {"id": "v2.14", "status": "SUPPORTED"}]})

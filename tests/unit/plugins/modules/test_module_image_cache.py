@@ -2,7 +2,7 @@
 clean and prune, check mode, idempotence, refusals before any write."""
 
 import pytest
-from fakes import CACHE_IMAGE_ID as IMAGE_ID, FakeGlanceCache, FakeResponse, connect_modules_to
+from fakes import CACHE_IMAGE_ID as IMAGE_ID, FakeGlanceCache, FakeResponse, connector
 
 from ansible_collections.imagecat.glance.plugins.module_utils import _cache
 from ansible_collections.imagecat.glance.plugins.modules.image_cache import ImageCacheModule
@@ -10,12 +10,7 @@ from ansible_collections.imagecat.glance.plugins.modules.image_cache import Imag
 
 @pytest.fixture
 def glance(monkeypatch):
-    monkeypatch.setattr(_cache.time, "sleep", lambda s: None)
-
-    def use(fake):
-        connect_modules_to(monkeypatch, fake.session, "http://glance-%d.test" % id(fake))
-        return fake
-    return use
+    return connector(monkeypatch, _cache)
 
 
 def run(args, module=ImageCacheModule, check_mode=False):

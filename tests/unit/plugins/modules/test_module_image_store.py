@@ -4,7 +4,7 @@ through the right calls, check mode, idempotence, a refusal before any write."""
 from urllib.parse import urlsplit
 
 import pytest
-from fakes import FakeResponse, FakeSession, connect_modules_to
+from fakes import FakeResponse, FakeSession, connector
 
 from ansible_collections.imagecat.glance.plugins.module_utils import _imports
 from ansible_collections.imagecat.glance.plugins.modules.image_store import ImageStoreModule
@@ -48,12 +48,7 @@ class FakeGlance:
 
 @pytest.fixture
 def glance(monkeypatch):
-    monkeypatch.setattr(_imports.time, "sleep", lambda s: None)
-
-    def use(fake):
-        connect_modules_to(monkeypatch, fake.session, "http://stores-%d.test" % id(fake))
-        return fake
-    return use
+    return connector(monkeypatch, _imports)
 
 
 def run(args, check_mode=False):
