@@ -67,7 +67,6 @@ from ansible_collections.imagecat.glance.plugins.module_utils._upstream import C
 
 # Ids tried for one version when earlier ones belonged to images that were deleted.
 MAX_ID_ATTEMPTS = 50
-COUNTED_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 # The most images one run may delete or deactivate unless max_prune says otherwise.
 DEFAULT_MAX_PRUNE = 10
 MIB = 1024 * 1024
@@ -522,9 +521,7 @@ class CatalogueRun:
         return [image_diff(step) for step in list(self.steps) + list(self.retired) if step.actions]
 
     def report(self, predicted):
-        counts = dict((method, 0) for method in COUNTED_METHODS)
-        for method, count in self.client.request_counts.items():
-            counts[method] = count - self.counts_before.get(method, 0)
+        counts = self.client.requests_since(self.counts_before)
         superseded = []
         for step in self.retired:
             done = [a["action"] for a in step.actions if a["action"] in ("hide", "deactivate", "delete")]

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import GlanceError
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
+# The methods api_requests reports (an unchanged run has GETs only).
+COUNTED_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 RETRY_STATUSES = frozenset((500, 502, 503, 504))
 JSON_PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 # paginate() gives up after this many pages (Glance's largest page is 1000 items).
@@ -96,6 +98,13 @@ class GlanceClient:
     def count_request(self, method):
         with self._count_lock:
             self.request_counts[method] = self.request_counts.get(method, 0) + 1
+
+    def requests_since(self, before):
+        """Requests sent since ``before`` (a copy of request_counts), by method, every write method listed."""
+        counts = dict.fromkeys(COUNTED_METHODS, 0)
+        for method, count in self.request_counts.items():
+            counts[method] = count - (before or {}).get(method, 0)
+        return counts
 
     # -- low level ---------------------------------------------------------
     def url(self, path):

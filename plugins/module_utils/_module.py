@@ -32,7 +32,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._connection import
     auth_secret_values,
     connect,
 )
-from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
+from ansible_collections.imagecat.glance.plugins.module_utils._glance import COUNTED_METHODS, GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import flush_digest_caches
 from ansible_collections.imagecat.glance.plugins.module_utils._legacy import require_image_v2
 
@@ -82,6 +82,9 @@ class GlanceModule:
     read_only = False
     # False for a module that never talks to the Image service (it gets no connection options).
     connection_options = True
+    # True for a module whose results report api_requests: its failures carry them too, so that a
+    # refused task shows what it sent (nothing written, for bad input).
+    report_requests = False
 
     def __init__(self, module=None):
         self.module = module or _GlanceAnsibleModule(argument_spec=self.full_spec(), supports_check_mode=True,
@@ -90,6 +93,7 @@ class GlanceModule:
         self.check_mode = self.module.check_mode
         self._connection = None
         self._writable_checked = False
+        self._counts_before = None
 
     @classmethod
     def full_spec(cls):
@@ -112,6 +116,9 @@ class GlanceModule:
         if not self.read_only and not self._writable_checked:
             require_image_v2(self._connection.client)
             self._writable_checked = True
+        if self.report_requests and self._counts_before is None:
+            # (A connection shared by the items of a loop has counted the items before this one.)
+            self._counts_before = dict(self._connection.client.request_counts)
         return self._connection
 
     @property
@@ -152,7 +159,15 @@ class GlanceModule:
             details["status"] = error.status
         if error.request_id:
             details["request_id"] = error.request_id
+        if self.report_requests:
+            details["api_requests"] = self.requests_sent()
         self.module.fail_json(msg=error.message, **details)
+
+    def requests_sent(self):
+        """Requests this run sent to the Image service, by method (all 0 before it connected)."""
+        if self._connection is None:
+            return dict.fromkeys(COUNTED_METHODS, 0)
+        return self._connection.client.requests_since(self._counts_before)
 
     @classmethod
     def execute(cls):

@@ -281,7 +281,7 @@ summary:
 api_requests:
   description:
     - Requests this task sent to the Image service, by HTTP method (retries included; Keystone's are not
-      counted). An unchanged run has only C(GET).
+      counted). An unchanged run has only C(GET); a failed one has them too (none but C(GET) for bad input).
   returned: always
   type: dict
   sample: {GET: 4, POST: 0, PATCH: 0, PUT: 0, DELETE: 0}
@@ -291,15 +291,13 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
 from ansible_collections.imagecat.glance.plugins.module_utils._catalogue_run import DEFAULT_MAX_PRUNE, CatalogueRun
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import HASH_CACHE_ARGSPEC, hash_cache_path
 from ansible_collections.imagecat.glance.plugins.module_utils._errors import InputError
-from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import (
-    VALIDATE_PROPERTIES_ARGSPEC,
-    check_catalogue_properties,
-)
+from ansible_collections.imagecat.glance.plugins.module_utils._metadefs import VALIDATE_PROPERTIES_ARGSPEC, check_catalogue_properties
 from ansible_collections.imagecat.glance.plugins.module_utils._module import GlanceModule
 from ansible_collections.imagecat.glance.plugins.module_utils._projects import resolve_project
 
 
 class CatalogueModule(GlanceModule):
+    report_requests = True
     argument_spec = dict(
         images=dict(type="list", elements="dict", default=[]),
         managed_tag=dict(type="str", default="imagecat-managed"),

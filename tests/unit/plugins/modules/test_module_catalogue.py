@@ -39,6 +39,18 @@ def test_bad_entries_fail_before_any_request(glance, images, says):
     assert glance.requests == []
 
 
+def test_a_refused_run_reports_its_requests_none_of_them_a_write(glance):
+    bad = run([entry("n" * 256), entry("t", tags=["ok", ""])])
+    assert bad["failed"] is True and "images[0]: name: the image name 'nnnn" in bad["msg"]
+    assert bad["api_requests"] == {"GET": 0, "POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
+    assert glance.requests == []
+    refused = run([entry("x", disk_format="qcow3")])
+    assert refused["failed"] is True and "disk_format 'qcow3' is not one of this cloud's formats" in refused["msg"]
+    # What it read (the version document, read once per process, is not the task's own).
+    assert refused["api_requests"]["GET"] == len([r for r in glance.requests if r[1] != "/"]) > 0
+    assert sum(refused["api_requests"][m] for m in ("POST", "PATCH", "PUT", "DELETE")) == 0 == len(glance.writes())
+
+
 def test_a_file_whose_header_disagrees_is_refused_before_any_write(glance, tmp_path):
     raw = tmp_path / "disk.raw"
     raw.write_bytes(b"\x01" * 65536)
