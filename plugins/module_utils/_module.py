@@ -164,8 +164,9 @@ class GlanceModule:
         self.module.fail_json(msg=error.message, **details)
 
     def requests_sent(self):
-        """Requests this run sent to the Image service, by method (all 0 before it connected)."""
-        if self._connection is None:
+        """Requests this run sent to the Image service, by method (all 0 when it never used the connection,
+        which a loop's earlier items may have used)."""
+        if self._connection is None or self._counts_before is None:
             return dict.fromkeys(COUNTED_METHODS, 0)
         return self._connection.client.requests_since(self._counts_before)
 

@@ -51,6 +51,21 @@ def test_a_refused_run_reports_its_requests_none_of_them_a_write(glance):
     assert sum(refused["api_requests"][m] for m in ("POST", "PATCH", "PUT", "DELETE")) == 0 == len(glance.writes())
 
 
+def test_in_a_loop_a_refused_item_counts_only_its_own_requests(glance):
+    connections = {}
+
+    def item(images):
+        return CatalogueModule.run_in_controller("catalogue", {"cloud": "demo", "images": images, "hash_cache": False},
+                                                 connections=connections)
+    first = item([])
+    assert first["api_requests"]["GET"] == 2
+    second = item([entry("t", tags=[""])])
+    assert second["failed"] is True
+    assert second["api_requests"] == {"GET": 0, "POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0}
+    third = item([entry("x", disk_format="qcow3")])
+    assert third["failed"] is True and third["api_requests"]["GET"] > 0
+
+
 def test_a_file_whose_header_disagrees_is_refused_before_any_write(glance, tmp_path):
     raw = tmp_path / "disk.raw"
     raw.write_bytes(b"\x01" * 65536)
