@@ -263,11 +263,11 @@ class _Null:
 
 def _forward_body(client, upstream, rate=None):
     """The rest of the request body (an upload) goes up while the response is awaited. When the
-    client closes its side (it ended, or was killed mid-upload), the target sees that close too, as
-    it would without the proxy in between."""
+    client's connection ends (the client finished, or was killed mid-upload), the connection to the
+    target ends too, as a killed client's would without the proxy in between."""
     try:
         pump(client, upstream, rate=rate)
-        upstream.shutdown(socket.SHUT_WR)
+        upstream.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
 
