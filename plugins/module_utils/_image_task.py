@@ -303,10 +303,18 @@ class ImageTask(GlanceModule):
     # ---- create / replace ------------------------------------------------------------------------
     def create(self, fields):
         p = self.params
+        # A staged image of this name that holds (or can take) our data: left by an interrupted replace,
+        # or a concurrent replace between retiring the old image and publishing it. It takes the name
+        # (its formats are set already, so the task need not give them).
+        staged = self.staged_leftover() if self.has_data and not p["id"] else None
+        if staged is not None and self.check_mode:
+            image = dict(staged, name=p["name"], os_hidden=fields.get("os_hidden", False))
+            return self.result(changed=True, image=image, before={}, after=managed_view(image))
         if p["state"] == "deactivated" and not self.has_data:
             raise InputError("state: deactivated needs data, and a new image has none; give filename or url (or "
                              "create the image with state: present first).")
-        self.validate_before_write(fields)
+        if staged is None:
+            self.validate_before_write(fields)
         body = create_body(None, p["name"], fields, dict(self.properties or {}, **self.record_properties()),
                            self.tags)
         if self.check_mode:
@@ -317,9 +325,7 @@ class ImageTask(GlanceModule):
                 if p["state"] == "deactivated":
                     image["status"] = "deactivated"
             return self.result(changed=True, image=image, before={}, after=managed_view(image))
-        staged = self.staged_leftover() if self.has_data and not p["id"] else None
         if staged is not None:
-            # An interrupted replace left its verified (or empty) image hidden: it takes the name now.
             image, made_here = staged, False
         else:
             image, made_here = self.meta.new_image(self.client, self.connection, body, self.publisher)
