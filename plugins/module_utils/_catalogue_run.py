@@ -113,7 +113,7 @@ class CatalogueRun:
         self.resolve_member = resolve_member
         self.max_prune = max_prune
         self.data_from_region = data_from_region
-        # (entry, version) -> the id of the verified image in data_from_region that a version imports.
+        # (entry, version) -> (id, sha512) of the verified image in data_from_region that a version imports.
         self.distribution_sources = {}
         self.bytes_sent = 0
         self._sent_lock = threading.Lock()
@@ -307,7 +307,7 @@ class CatalogueRun:
             image = remote.get((wanted["entry"], wanted["version"]))
             digest = self.digest(step.data["filename"], "sha512")
             if image is not None and (image.get("os_hash_algo"), image.get("os_hash_value")) == ("sha512", digest):
-                self.distribution_sources[(wanted["entry"], wanted["version"])] = image["id"]
+                self.distribution_sources[(wanted["entry"], wanted["version"])] = (image["id"], digest)
                 continue
             problem = ("%s: data_from_region '%s' has no active image of this version tagged %s with the sha512 of %s"
                        % (where, self.data_from_region, self.managed_tag, step.data["filename"]))
@@ -327,7 +327,7 @@ class CatalogueRun:
         (found by check_distribution_sources), verified against the local file's sha512."""
         return dict(kind="import", method="glance-download", uri=None, stores=source.get("store") and [source["store"]],
                     all_stores=False, all_stores_must_succeed=True, remote_region=self.data_from_region,
-                    remote_image_id=self.distribution_sources[(wanted["entry"], wanted["version"])],
+                    remote_image_id=self.distribution_sources[(wanted["entry"], wanted["version"])][0],
                     remote_service_interface=None)
 
     def pruned_count(self):
@@ -476,8 +476,9 @@ class CatalogueRun:
         source = step.data
         checksum = wanted["checksum"] if step.checksum is False else step.checksum
         if self.data_from_region and source["kind"] in SENT_KINDS:
-            checksum = ("sha512", self.digest(source["filename"], "sha512")) if source.get("compression") else (
-                checksum or ("sha512", self.digest(source["filename"], "sha512")))
+            # The sha512 check_distribution_sources found on both sides: the file is not hashed again.
+            sha512 = ("sha512", self.distribution_sources[(wanted["entry"], wanted["version"])][1])
+            checksum = sha512 if source.get("compression") else (checksum or sha512)
             return self.publisher.put_data(image, self.distributed(wanted, source), checksum, made_here, where=where)
         if source["kind"] == "file" and source.get("compression"):
             # Decompressed on the way; its checksum (of the file as it is) was checked before any write.
