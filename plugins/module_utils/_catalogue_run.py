@@ -433,7 +433,6 @@ class CatalogueRun:
 
     def apply_step(self, step):
         image = step.image
-        wanted = step.wanted
         if step.recreate:
             delete_image(self.client, image["id"])
         if step.create:
