@@ -8,9 +8,9 @@ takes the destination's name by a rename only once its digest matches the one
 Glance recorded, so the destination never holds half an image. An interrupted
 download leaves the partial file behind; the next run asks only for the missing
 bytes (``Range``) and accepts them only from a 206 whose ``Content-Range`` is the
-one asked for. The data is received into a few reused buffers of CHUNK_SIZE and
-written and hashed by a helper thread (PartWriter), so writing and hashing overlap
-with receiving, memory stays at a few chunks and no chunk is copied on the way.
+one asked for. The data is received into one reused buffer of CHUNK_SIZE, then
+written and hashed from it (PartHasher), so memory stays at one chunk and no chunk
+is copied on the way.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import queue
 import re
 import stat
 import threading
@@ -28,7 +27,11 @@ from ansible_collections.imagecat.glance.plugins.module_utils._glance import Gla
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import file_digests, file_key
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 
-CHUNK_SIZE = 1024 * 1024
+# 64 KiB: where the page cache sizes its blocks by the write (ext4's large folios, Linux 6.x), 1 MiB
+# writes made many downloads cost 1.2-1.7 s more CPU per GiB on a VM with free page reporting (the host
+# faults each fresh 1 MiB block back in); 64 KiB writes did not, on the same machine, and the 16 times
+# more writes did not show in the CPU time (benchmarks/image_download.py).
+CHUNK_SIZE = 64 * 1024
 CONTENT_RANGE_RE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
 # Statuses whose data Glance serves (deactivated: to admins only).
 STATUSES_WITH_DATA = ("active", "deactivated")
@@ -123,91 +126,67 @@ def write_all(out, view):
         view = view[out.write(view):]
 
 
-class PartWriter:
-    """Appends a download's chunks to the partial file ``out`` (unbuffered, at ``path``) and hashes
-    all its data in order, in a helper thread, so the receiving thread only receives. First the thread
-    hashes what the file holds (the part a resume keeps, then what arrives meanwhile, which the receiving
-    thread writes itself and the helper reads back); once it has caught up it takes each chunk from
-    memory, writes it and hashes it. Take a buffer with buffer(), fill it, hand it over with put();
-    at most BUFFERS chunks wait."""
+class PartHasher:
+    """The digest of a partial file's data, in order, while the receiving thread appends to it.
 
-    BUFFERS = 4
+    What the file already holds (the part a resume keeps) is read back and hashed by a helper thread,
+    together with whatever the receiving thread appends meanwhile; once the helper has caught up, the
+    receiving thread hashes each chunk it writes itself and the helper ends. A full download has nothing
+    to catch up with and starts no thread: receiving, writing and hashing in one thread leaves the other
+    cores to the rest of the machine, which on a small machine is often the Image service itself.
+    Call add(chunk) after each chunk is written, then finish()."""
 
-    def __init__(self, out, path, algorithm, written=0):
-        self._out = out
-        self._path = path
+    READ_SIZE = 1024 * 1024  # reading back from the page cache, into one reused buffer
+
+    def __init__(self, path, algorithm, written=0):
         self._hasher = hashlib.new(algorithm)
         self._written = written
-        self._live = False
+        self._live = not written
         self._error = None
         self._cond = threading.Condition()
-        self._work = queue.Queue()
-        self._free = queue.Queue()
-        for dummy in range(self.BUFFERS):
-            self._free.put(bytearray(CHUNK_SIZE))
-        self._scratch = bytearray(CHUNK_SIZE)
-        self._thread = threading.Thread(target=self._run, name="imagecat-download-write", daemon=True)
-        self._thread.start()
+        self._thread = None
+        if written:
+            self._thread = threading.Thread(target=self._catch_up, args=(path,), name="imagecat-download-hash",
+                                            daemon=True)
+            self._thread.start()
 
-    def buffer(self):
-        """A buffer to receive the next chunk into (one of the helper's once it has caught up)."""
-        return self._free.get() if self._live else self._scratch
-
-    def put(self, buf, length):
-        """The first ``length`` bytes of ``buf`` are the next chunk of data."""
-        if self._error is not None:
-            raise self._error
-        with self._cond:
-            if not self._live:
-                write_all(self._out, memoryview(buf)[:length])
-                self._written += length
-                self._cond.notify()
-                return
-        self._work.put((buf, length))
-
-    def _catch_up(self):
-        position = 0
-        with open(self._path, "rb") as handle:
-            while True:
-                with self._cond:
-                    if position >= self._written:
-                        self._live = True
-                        return
-                    limit = self._written
-                while position < limit:
-                    chunk = handle.read(min(CHUNK_SIZE, limit - position))
-                    if not chunk:
-                        raise OSError(errno.EIO, "the partial file shrank while it was hashed")
-                    self._hasher.update(chunk)
-                    position += len(chunk)
-
-    def _run(self):
-        try:
-            self._catch_up()
-        except OSError as exc:
-            self._error = exc
+    def add(self, chunk):
+        """``chunk`` has just been appended to the file."""
+        if not self._live:
             with self._cond:
+                if not self._live:
+                    self._written += len(chunk)
+                    return
+        self._hasher.update(chunk)
+
+    def _catch_up(self, path):
+        position = 0
+        buf = bytearray(self.READ_SIZE)
+        view = memoryview(buf)
+        try:
+            with open(path, "rb", buffering=0) as handle:
+                while True:
+                    with self._cond:
+                        if position >= self._written:
+                            self._live = True
+                            return
+                        limit = self._written
+                    while position < limit:
+                        count = handle.readinto(view[:min(self.READ_SIZE, limit - position)])
+                        if not count:
+                            raise OSError(errno.EIO, "the partial file shrank while it was hashed")
+                        self._hasher.update(view[:count])
+                        position += count
+        except OSError as exc:
+            with self._cond:
+                self._error = exc
                 self._live = True
-        while True:
-            item = self._work.get()
-            if item is None:
-                return
-            buf, length = item
-            if self._error is None:
-                view = memoryview(buf)[:length]
-                try:
-                    write_all(self._out, view)
-                except OSError as exc:
-                    self._error = exc
-                else:
-                    self._hasher.update(view)
-            self._free.put(buf)
 
     def finish(self, raise_error=True):
-        """Wait for the helper (once); the hex digest of everything in the file."""
-        if self._thread.is_alive():
-            self._work.put(None)
+        """Wait for the helper, if any (once); the hex digest of everything in the file."""
+        if self._thread is not None:
             self._thread.join()
+            self._thread = None
         if self._error is not None:
             if raise_error:
                 raise self._error
@@ -271,23 +250,25 @@ def fetch(client, image, part, algorithm, offset=0, prefer_stores=None, warn=Non
         with open(part, "ab" if resumed else "wb", buffering=0) as out:
             if resumed:
                 out.truncate(start)
-            writer = PartWriter(out, part, algorithm, written=start)
+            hasher = PartHasher(part, algorithm, written=start)
             written = start
             readinto = body_reader(response)
+            buf = bytearray(CHUNK_SIZE)
+            view = memoryview(buf)
             try:
                 while True:
-                    buf = writer.buffer()
                     count = readinto(buf)
                     if not count:
                         break
-                    writer.put(buf, count)
+                    write_all(out, view[:count])
+                    hasher.add(view[:count])
                     written += count
-                digest = writer.finish()
+                digest = hasher.finish()
             except (OSError, HTTPException) as exc:  # requests' connection errors are OSErrors too
                 raise GlanceError("the download of image %s was cut after %d bytes (%s); the partial file %s is kept "
                                   "and a re-run resumes it." % (image["id"], written, exc, part))
             finally:
-                writer.finish(raise_error=False)
+                hasher.finish(raise_error=False)
     finally:
         response.close()
     if size is not None and written != size:

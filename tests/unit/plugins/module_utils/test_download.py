@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -187,31 +188,49 @@ def test_a_complete_part_is_renamed_without_a_request(tmp_path):
     assert open(dest, "rb").read() == DATA
 
 
-def test_the_part_writer_hashes_the_part_on_disk_then_writes_and_hashes_the_chunks_in_order(tmp_path):
+def test_the_part_hasher_hashes_the_kept_part_and_what_arrives_meanwhile_in_order(tmp_path):
     path = str(tmp_path / "f")
     kept = b"a" * (2 * _download.CHUNK_SIZE + 10)
     with open(path, "wb", buffering=0) as out:
         out.write(kept)
-        writer = _download.PartWriter(out, path, "sha256", written=len(kept))
+        hasher = _download.PartHasher(path, "sha256", written=len(kept))
         sent = b""
         for index in range(6):
-            buf = writer.buffer()
             chunk = bytes([98 + index]) * (_download.CHUNK_SIZE - index)
-            buf[:len(chunk)] = chunk
-            writer.put(buf, len(chunk))
+            out.write(chunk)
+            hasher.add(chunk)
             sent += chunk
-        digest = writer.finish()
-        assert writer.finish() == digest
+        digest = hasher.finish()
+        assert hasher.finish() == digest
     assert digest == hashlib.sha256(kept + sent).hexdigest()
-    assert open(path, "rb").read() == kept + sent
 
 
-def test_the_part_writer_reports_a_part_that_shrank(tmp_path):
+def test_the_part_hasher_of_a_full_download_hashes_in_the_calling_thread(tmp_path):
+    path = str(tmp_path / "f")
+    hasher = _download.PartHasher(path, "sha256")
+    assert threading.active_count() == 1
+    hasher.add(b"abc")
+    hasher.add(memoryview(b"defg")[:2])
+    assert hasher.finish() == hashlib.sha256(b"abcde").hexdigest()
+
+
+def test_the_part_hasher_takes_over_once_the_helper_has_caught_up(tmp_path):
+    path = str(tmp_path / "f")
+    with open(path, "wb", buffering=0) as out:
+        out.write(b"a" * 10)
+        hasher = _download.PartHasher(path, "sha256", written=10)
+        hasher._thread.join()  # caught up: from here on the caller hashes what it adds
+        assert hasher._live
+        out.write(b"bc")
+        hasher.add(b"bc")
+        assert hasher.finish() == hashlib.sha256(b"a" * 10 + b"bc").hexdigest()
+
+
+def test_the_part_hasher_reports_a_part_that_shrank(tmp_path):
     path = str(tmp_path / "f")
     with open(path, "wb") as out:
         out.write(b"a" * 10)
-    with open(path, "ab", buffering=0) as out:
-        writer = _download.PartWriter(out, path, "sha256", written=20)
-        with pytest.raises(OSError, match="shrank"):
-            writer.finish()
-        assert writer.finish(raise_error=False) is None
+    hasher = _download.PartHasher(path, "sha256", written=20)
+    with pytest.raises(OSError, match="shrank"):
+        hasher.finish()
+    assert hasher.finish(raise_error=False) is None
