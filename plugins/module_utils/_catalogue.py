@@ -644,9 +644,19 @@ def _classify(ops, wanted, owned=None, drift_paths=()):
     return [(kind, reasons[kind]) for kind in actions]
 
 
+def version_where(index, entry, version):
+    """Where a message about one version of the catalogue points: 'images[i] (name) version v'."""
+    return "images[%d] (%s) version %s" % (index, entry, version)
+
+
+def wanted_where(wanted):
+    """version_where() of a planned version (a ``wanted`` record)."""
+    return version_where(wanted["index"], wanted["entry"], wanted["version"])
+
+
 def _check_content(wanted, image, digest):
     """InputError when the declared data differs from the image's (a version's data never changes)."""
-    where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+    where = wanted_where(wanted)
     source = wanted["source"]
     if source["kind"] == "file":
         algorithm = image.get("os_hash_algo") or DEFAULT_HASH
@@ -773,10 +783,9 @@ def plan_image(wanted, image, digest, members=None, resolved_members=None, scope
         fields["protected"] = wanted["protected"]
     for field in ("disk_format", "container_format"):
         if field in fields and image.get(field) != fields[field] and image.get("status") != "queued":
-            raise InputError("images[%d] (%s) version %s: %s is %s in Glance and %s in the entry; Glance does not "
-                             "change the format of an image with data: declare a new version."
-                             % (wanted["index"], wanted["entry"], wanted["version"], field, image.get(field),
-                                fields[field]))
+            raise InputError("%s: %s is %s in Glance and %s in the entry; Glance does not change the format of "
+                             "an image with data: declare a new version."
+                             % (wanted_where(wanted), field, image.get(field), fields[field]))
     owned = plan_owned(image, *owned_view(wanted), managed_tag=managed_tag, on_drift=on_drift)
     step.drift = owned.drift
     fields = {k: v for k, v in fields.items() if k not in OWNED_FIELD_DEFAULTS}

@@ -27,6 +27,8 @@ from ansible_collections.imagecat.glance.plugins.module_utils._catalogue import 
     kept_versions,
     plan_catalogue,
     plan_items,
+    version_where,
+    wanted_where,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._disk_format import check_disk_format
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceError
@@ -134,7 +136,7 @@ class CatalogueRun:
                 source = version["source"]
                 if source["kind"] != "file":
                     continue
-                where = "images[%d] (%s) version %s" % (entry["index"], entry["name"], version["version"])
+                where = version_where(entry["index"], entry["name"], version["version"])
                 try:
                     check_file(source["filename"], require_data=True)
                     # A compressed file is uploaded decompressed: its checksum describes the file as it is.
@@ -226,7 +228,7 @@ class CatalogueRun:
         stores = None
         for step in self.steps:
             wanted = step.wanted
-            where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+            where = wanted_where(wanted)
             if step.data and step.data["kind"] == "url":
                 self.resolve_url(step, where)
             if step.data and step.data["kind"] == "file":
@@ -303,7 +305,7 @@ class CatalogueRun:
                   if image.get("status") == "active"}
         for step in needed:
             wanted = step.wanted
-            where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+            where = wanted_where(wanted)
             image = remote.get((wanted["entry"], wanted["version"]))
             digest = self.digest(step.data["filename"], "sha512")
             if image is not None and (image.get("os_hash_algo"), image.get("os_hash_value")) == ("sha512", digest):
@@ -471,7 +473,7 @@ class CatalogueRun:
 
     def put_data(self, image, step):
         wanted, made_here = step.wanted, step.made_here
-        where = "images[%d] (%s) version %s" % (wanted["index"], wanted["entry"], wanted["version"])
+        where = wanted_where(wanted)
         source = step.data
         checksum = wanted["checksum"] if step.checksum is False else step.checksum
         if self.data_from_region and source["kind"] in SENT_KINDS:
