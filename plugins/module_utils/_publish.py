@@ -42,9 +42,12 @@ from ansible_collections.imagecat.glance.plugins.module_utils._imports import (
     wait_for_import,
 )
 from ansible_collections.imagecat.glance.plugins.module_utils._transfer import Transfer, open_source
-from ansible_collections.imagecat.glance.plugins.module_utils._waits import DELETE_RETRY, retry
+from ansible_collections.imagecat.glance.plugins.module_utils._tags import replace_tags
+from ansible_collections.imagecat.glance.plugins.module_utils._waits import DELETE_RETRY, TAGS_POLL, poll, retry
 
 DEFAULT_HASH = "sha512"
+# Seconds an adopted image's tags may take to show (they follow its create within moments).
+TAGS_WAIT = 2.0
 # Statuses in which an upload or import is at work on the image; they end by themselves.
 BUSY = ("saving", "uploading", "importing")
 # The marker of a staged image: the plain name it takes once its data is verified.
@@ -140,7 +143,7 @@ class Publisher:
                 taken += 1
                 continue
             if self.is_ours(existing, marker):
-                return existing, replayed
+                return self._with_tags(existing, body.get("tags")), replayed
             if self.is_ours(existing, {}):
                 # Our own project's image, renamed or re-purposed since: the next id.
                 continue
@@ -154,6 +157,30 @@ class Publisher:
                       "random id." % (taken, body.get("name")))
         image = self._post(dict(body, id=str(uuid.uuid4())))
         return self._converge(image, siblings)
+
+    def _with_tags(self, image, tags):
+        """``image``, adopted after a 409, once it carries ``tags`` (those of the create body).
+
+        Glance stores a new image's tags in a transaction of their own, just after the image: a run
+        that adopts an image another run is creating can read it in between, and any write it sent
+        then would store the image without its tags (two racing catalogue runs left a managed image
+        untagged). So wait until the tags show; if they do not (that create failed half-way), add them.
+        """
+        def missing(found):
+            return [tag for tag in tags or [] if tag not in (found.get("tags") or [])]
+        if not missing(image):
+            return image
+
+        class Late(Exception):
+            def __init__(self, found):
+                Exception.__init__(self)
+                self.found = found
+        try:
+            return poll(lambda: get_image(self.client, image["id"]) or image, lambda found: not missing(found),
+                        TAGS_WAIT, TAGS_POLL, Late)
+        except Late as late:
+            found = late.found
+        return replace_tags(self.client, found["id"], list(found.get("tags") or []) + missing(found))
 
     def _post(self, body):
         # Retried: a replay that meets our own first try is read back by the caller (409, ours).

@@ -24,6 +24,8 @@ DELETE_RETRY = Curve(0.5, 2.0, 4.0)
 CACHE_POLL = Curve(0.2, 2.0, 2.0)
 # Waiting for the location_import task of an added location (the image's tasks).
 LOCATION_POLL = Curve(0.2, 2.0, 2.0)
+# Waiting for the tags of an image another request is creating (Glance stores them just after the image).
+TAGS_POLL = Curve(0.05, 2.0, 0.5)
 
 
 def delays(curve):

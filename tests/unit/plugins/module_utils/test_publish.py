@@ -5,6 +5,7 @@ import lzma
 
 import pytest
 
+from ansible_collections.imagecat.glance.plugins.module_utils import _publish
 from ansible_collections.imagecat.glance.plugins.module_utils._glance import GlanceClient, GlanceError
 from ansible_collections.imagecat.glance.plugins.module_utils._images import is_uuid, named_image_ids
 from ansible_collections.imagecat.glance.plugins.module_utils._publish import (
@@ -67,6 +68,44 @@ def test_a_concurrent_create_of_our_own_image_is_adopted():
     glance, warnings = Glance({ids[0]: ours}), []
     image, made_here = publisher(glance, warnings).create({"name": "ubuntu"}, ids, {"name": "ubuntu"})
     assert (image, made_here, warnings) == (ours, False, [])
+
+
+def test_an_adopted_image_is_read_again_until_the_tags_its_creator_stores_just_after_it_show():
+    """Glance stores a new image's tags in a second transaction: a 409 may be read in between."""
+    ids = named_image_ids(ME, "ubuntu")
+    glance, warnings = Glance({ids[0]: {"id": ids[0], "name": "ubuntu", "owner": ME, "tags": []}}), []
+    reads = []
+
+    def respond(method, url, kwargs):
+        if method == "GET":
+            reads.append(url)
+            if len(reads) == 2:
+                glance.images[ids[0]]["tags"] = ["managed", "ubuntu"]
+        return Glance.respond(glance, method, url, kwargs)
+    glance.session.responder = respond
+    image, made_here = publisher(glance, warnings).create({"name": "ubuntu", "tags": ["managed", "ubuntu"]},
+                                                          ids, {"name": "ubuntu"})
+    assert (image["tags"], made_here, warnings) == (["managed", "ubuntu"], False, [])
+    assert glance.methods() == ["POST", "GET", "GET"]
+
+
+def test_an_adopted_image_whose_tags_never_show_gets_them(monkeypatch):
+    monkeypatch.setattr(_publish, "TAGS_WAIT", 0.2)
+    ids = named_image_ids(ME, "ubuntu")
+    glance = Glance({ids[0]: {"id": ids[0], "name": "ubuntu", "owner": ME, "tags": ["ubuntu"]}})
+    patches = []
+
+    def respond(method, url, kwargs):
+        if method == "PATCH":
+            patches.append(json.loads(kwargs["data"]))
+            glance.images[ids[0]]["tags"] = patches[-1][0]["value"]
+            return FakeResponse(200, glance.images[ids[0]])
+        return Glance.respond(glance, method, url, kwargs)
+    glance.session.responder = respond
+    publisher_ = Publisher(glance.client, ME, print, timeout=5)
+    image, made_here = publisher_.create({"name": "ubuntu", "tags": ["managed", "ubuntu"]}, ids, {"name": "ubuntu"})
+    assert patches == [[{"op": "replace", "path": "/tags", "value": ["ubuntu", "managed"]}]]
+    assert (sorted(image["tags"]), made_here) == (["managed", "ubuntu"], False)
 
 
 def test_a_create_replayed_after_a_503_that_landed_is_made_here():
