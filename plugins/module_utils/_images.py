@@ -214,9 +214,12 @@ def image_usage(client):
     return body.get("usage") or {}
 
 
-# A name filter's value is sent URL-encoded; keep each query well under the common 4 KiB request line.
-NAME_QUERY_BYTES = 2048
-NAME_QUERY_COUNT = 50
+# A name filter's value is sent URL-encoded. 3 KiB of it keeps a listing's request line under 3.3 KiB, so
+# with its headers (a Fernet token is under 255 bytes) a request fits in 4 KiB: uwsgi's default buffer, the
+# smallest of the usual limits (Apache's and nginx's request line: 8 KiB). Glance sets no limit on the
+# number of in: values; 100 a listing keeps each answer small.
+NAME_QUERY_BYTES = 3072
+NAME_QUERY_COUNT = 100
 
 
 def name_filters(names, budget=NAME_QUERY_BYTES, most=NAME_QUERY_COUNT):
@@ -224,7 +227,9 @@ def name_filters(names, budget=NAME_QUERY_BYTES, most=NAME_QUERY_COUNT):
     most ``most`` names and ``budget`` URL-encoded characters, each name double-quoted (Glance's rule
     for values holding a comma). A name holding a double quote or a backslash, which the ``in:``
     syntax cannot carry, gets its own ``eq:`` query."""
-    filters, chunk, size = [], [], 0
+    # The encoded "in:" and a comma after each name but the last.
+    empty = len(quote("in:", safe="")) - 3
+    filters, chunk, size = [], [], empty
     for name in sorted(set(names)):
         if '"' in name or "\\" in name:
             filters.append("eq:%s" % name)
@@ -233,7 +238,7 @@ def name_filters(names, budget=NAME_QUERY_BYTES, most=NAME_QUERY_COUNT):
         cost = len(quote(item, safe="")) + 3
         if chunk and (len(chunk) >= most or size + cost > budget):
             filters.append("in:" + ",".join(chunk))
-            chunk, size = [], 0
+            chunk, size = [], empty
         chunk.append(item)
         size += cost
     if chunk:

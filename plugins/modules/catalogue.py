@@ -155,8 +155,9 @@ notes:
     and sharing of existing images, then pruning. For a moment two images may carry the plain name."
   - "What a run reads: the managed images by O(managed_tag) and the images holding a name of the catalogue (each
     entry's name and C(<name> (<version>)) of each declared version), each visible and hidden; nothing else. An
-    unchanged run costs 2 + 2 x ceil(names / 50) C(GET) requests (plus one more per 1000 images of a listing and
-    the members below), whatever else the project holds; it sends no request to the servers of C(url) versions."
+    unchanged run costs 2 + 2 x chunks C(GET) requests, a chunk being at most 100 names and 3 KiB of URL (plus one
+    more per 1000 images of a listing, and the members below), whatever else the project holds; it sends no request
+    to the servers of C(url) versions."
   - "Before the first write the run checks O(max_prune) and, where the cloud reports unified limits
     (C(/v2/info/usage)), that the images and bytes it adds stay within C(image_count_total) and
     C(image_size_total); otherwise it fails with the numbers and writes nothing."
