@@ -30,7 +30,7 @@ from ansible_collections.imagecat.glance.plugins.module_utils._images import Inp
 # 64 KiB: where the page cache sizes its blocks by the write (ext4's large folios, Linux 6.x), 1 MiB
 # writes made many downloads cost 1.2-1.7 s more CPU per GiB on a VM with free page reporting (the host
 # faults each fresh 1 MiB block back in); 64 KiB writes did not, on the same machine, and the 16 times
-# more writes did not show in the CPU time (benchmarks/image_download.py).
+# more writes did not show in the CPU time (the download benchmark of the source repository).
 CHUNK_SIZE = 64 * 1024
 CONTENT_RANGE_RE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
 # Statuses whose data Glance serves (deactivated: to admins only).
