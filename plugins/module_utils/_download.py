@@ -27,10 +27,10 @@ from ansible_collections.imagecat.glance.plugins.module_utils._glance import Gla
 from ansible_collections.imagecat.glance.plugins.module_utils._image_data import file_digests, file_key
 from ansible_collections.imagecat.glance.plugins.module_utils._images import InputError
 
-# 64 KiB: where the page cache sizes its blocks by the write (ext4's large folios, Linux 6.x), 1 MiB
-# writes made many downloads cost 1.2-1.7 s more CPU per GiB on a VM with free page reporting (the host
-# faults each fresh 1 MiB block back in); 64 KiB writes did not, on the same machine, and the 16 times
-# more writes did not show in the CPU time (the download benchmark of the source repository).
+# 64 KiB: where the page cache sizes its blocks by the write (ext4's large folios, Linux 6.x), each fresh
+# block of a 1 MiB write may be one the hypervisor must fault back in (free page reporting): on a 2-core VM
+# most downloads with 1 MiB writes cost 1.2-2.5 s more CPU per GiB, fewer with 64 KiB writes (and 32 KiB
+# did no better); the smaller writes cost no CPU that showed (the download benchmark of the source repository).
 CHUNK_SIZE = 64 * 1024
 CONTENT_RANGE_RE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
 # Statuses whose data Glance serves (deactivated: to admins only).
