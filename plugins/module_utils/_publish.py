@@ -94,6 +94,14 @@ def failed_upload_traces(image):
     return image.get("status") == "queued" and bool(image.get("checksum") or image.get("size"))
 
 
+class _TagsLate(Exception):
+    """An adopted image whose create-time tags did not show within TAGS_WAIT (see Publisher._with_tags)."""
+
+    def __init__(self, image):
+        Exception.__init__(self, image["id"])
+        self.image = image
+
+
 class Publisher:
     """The publish path of one run. ``scope``: the project id new images belong to; ``warn``: a
     callable that reports a warning; ``timeout``: seconds any one wait may take."""
@@ -170,16 +178,11 @@ class Publisher:
             return [tag for tag in tags or [] if tag not in (found.get("tags") or [])]
         if not missing(image):
             return image
-
-        class Late(Exception):
-            def __init__(self, found):
-                Exception.__init__(self)
-                self.found = found
         try:
             return poll(lambda: get_image(self.client, image["id"]) or image, lambda found: not missing(found),
-                        TAGS_WAIT, TAGS_POLL, Late)
-        except Late as late:
-            found = late.found
+                        TAGS_WAIT, TAGS_POLL, _TagsLate)
+        except _TagsLate as late:
+            found = late.image
         return replace_tags(self.client, found["id"], list(found.get("tags") or []) + missing(found))
 
     def _post(self, body):
