@@ -121,8 +121,6 @@ class CatalogueRun:
         self._sent_lock = threading.Lock()
         self.allow_prune_all = allow_prune_all
         self.warnings = []
-        # The client may be shared by several runs (the items of a loop run in one process).
-        self.counts_before = dict(self.client.request_counts)
 
     # ---- reading and planning ----------------------------------------------------------------
     def digest(self, filename, algorithm):
@@ -523,7 +521,7 @@ class CatalogueRun:
         return [image_diff(step) for step in list(self.steps) + list(self.retired) if step.actions]
 
     def report(self, predicted):
-        counts = self.client.requests_since(self.counts_before)
+        """The result (api_requests aside: the module counts the requests of the whole task)."""
         superseded = []
         for step in self.retired:
             done = [a["action"] for a in step.actions if a["action"] in ("hide", "deactivate", "delete")]
@@ -536,7 +534,6 @@ class CatalogueRun:
             superseded=superseded,
             unmanaged=[{"image": i.get("name"), "id": i["id"], "reason": "same name as a catalogue image, but no "
                         "%s tag or no catalogue properties: left alone" % self.managed_tag} for i in self.clashes],
-            api_requests=counts,
             summary=self.summary(predicted),
         )
 

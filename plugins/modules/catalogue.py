@@ -335,6 +335,7 @@ class CatalogueModule(GlanceModule):
         for warning in run.warnings:
             self.module.warn(warning)
         result = run.report(predicted=self.check_mode)
+        result["api_requests"] = self.requests_sent()
         if self.module._diff:
             result["diff"] = run.diffs()
         return result
