@@ -68,6 +68,11 @@ extends_documentation_fragment:
   - imagecat.glance.attributes
   - imagecat.glance.attributes.ACTIONS
 notes:
+  - On Linux, where O(dest) is on a file system on a block device (ext4, XFS), the data goes to disk
+    in blocks of 1 MiB with direct I/O (C(O_DIRECT)), past the page cache, so a large image does not
+    push other files out of memory and costs little CPU beyond its digest. On other file systems
+    (NFS, tmpfs, overlayfs, btrfs, ZFS) and systems it goes through the page cache, as does a resumed
+    part that the digest check is about to read back.
   - The data is not synced to disk (C(fsync)) before the rename, like C(curl -o) and
     C(ansible.builtin.get_url).
   - Two runs downloading to the same O(dest) at the same time share the partial file; do not do that.

@@ -1,7 +1,11 @@
 """image_download's logic: destination checks, Range/Content-Range handling, verification, resume."""
 
+import errno
+import fcntl
 import hashlib
+import mmap
 import os
+import tempfile
 import threading
 from urllib.parse import urlsplit
 
@@ -234,3 +238,122 @@ def test_the_part_hasher_reports_a_part_that_shrank(tmp_path):
     with pytest.raises(OSError, match="shrank"):
         hasher.finish()
     assert hasher.finish(raise_error=False) is None
+
+
+DIRECT = pytest.mark.skipif(not _download.direct_io_capable(tempfile.gettempdir()),
+                            reason="the temporary directory is not on a block device")
+
+
+def recording_writes(monkeypatch):
+    """Record (length, whether O_DIRECT was set) for each os.write of the download code."""
+    writes = []
+    real_write = os.write
+
+    def write(fd, data):
+        writes.append((len(data), bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)))
+        return real_write(fd, data)
+    monkeypatch.setattr(_download.os, "write", write)
+    return writes
+
+
+def aligned(data):
+    """``data`` in a page-aligned buffer, as the receive buffer is."""
+    buf = mmap.mmap(-1, len(data))
+    buf[:] = data
+    return memoryview(buf)
+
+
+def write_blocks(path, blocks, start=0, direct=True, cached=False):
+    if start:
+        with open(path, "wb") as out:
+            out.write(b"k" * start)
+    fd = _download.open_part(path, start)
+    try:
+        writer = _download.PartWriter(fd, start, direct)
+        for block in blocks:
+            writer.write(aligned(block), cached=cached)
+    finally:
+        os.close(fd)
+    return writer.position
+
+
+def test_file_systems_without_a_block_device_are_left_to_the_page_cache(monkeypatch):
+    assert _download.direct_io_capable("/proc") is False
+    monkeypatch.delattr(_download.os, "O_DIRECT")
+    assert _download.direct_io_capable(tempfile.gettempdir()) is False
+
+
+@DIRECT
+def test_whole_blocks_go_straight_to_the_device_and_the_tail_through_the_page_cache(tmp_path, monkeypatch):
+    writes = recording_writes(monkeypatch)
+    path = str(tmp_path / "part")
+    blocks = [DATA[:_download.BLOCK_SIZE], DATA[_download.BLOCK_SIZE:2 * _download.BLOCK_SIZE], b"tail" * 25]
+    assert write_blocks(path, blocks) == 2 * _download.BLOCK_SIZE + 100
+    assert writes == [(_download.BLOCK_SIZE, True), (_download.BLOCK_SIZE, True), (100, False)]
+    assert open(path, "rb").read() == b"".join(blocks)
+
+
+@DIRECT
+def test_a_resume_from_an_unaligned_offset_is_aligned_again_by_its_first_block(tmp_path, monkeypatch):
+    writes = recording_writes(monkeypatch)
+    path = str(tmp_path / "part")
+    first = DATA[:_download.BLOCK_SIZE - 1000]  # what fetch asks for first: up to the next block boundary
+    write_blocks(path, [first, DATA[:_download.BLOCK_SIZE]], start=1000)
+    through_the_cache = [(_download.CHUNK_SIZE, False)] * 15 + [(_download.CHUNK_SIZE - 1000, False)]
+    assert writes == through_the_cache + [(_download.BLOCK_SIZE, True)]
+    assert open(path, "rb").read() == b"k" * 1000 + first + DATA[:_download.BLOCK_SIZE]
+
+
+@DIRECT
+def test_data_to_be_read_back_goes_through_the_page_cache(tmp_path, monkeypatch):
+    writes = recording_writes(monkeypatch)
+    write_blocks(str(tmp_path / "part"), [DATA[:_download.BLOCK_SIZE]], cached=True)
+    assert writes == [(_download.CHUNK_SIZE, False)] * 16
+
+
+def test_a_file_system_refusing_o_direct_gets_the_page_cache(tmp_path, monkeypatch):
+    real_fcntl = fcntl.fcntl
+
+    def refusing(fd, command, arg=0):
+        if command == fcntl.F_SETFL and arg & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_fcntl(fd, command, arg)
+    monkeypatch.setattr(_download.fcntl, "fcntl", refusing)
+    writes = recording_writes(monkeypatch)
+    path = str(tmp_path / "part")
+    write_blocks(path, [DATA[:_download.BLOCK_SIZE]] * 2)
+    assert writes == [(_download.CHUNK_SIZE, False)] * 32
+    assert open(path, "rb").read() == DATA[:_download.BLOCK_SIZE] * 2
+
+
+@DIRECT
+def test_a_direct_write_refused_midway_goes_on_through_the_page_cache_without_repeating_data(tmp_path, monkeypatch):
+    real_write = os.write
+    calls = []
+
+    def write(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:  # half of the first block goes straight to the device, then EINVAL
+            return real_write(fd, data[:len(data) // 2])
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, data)
+    monkeypatch.setattr(_download.os, "write", write)
+    path = str(tmp_path / "part")
+    write_blocks(path, [DATA[:_download.BLOCK_SIZE], DATA[_download.BLOCK_SIZE:2 * _download.BLOCK_SIZE]])
+    assert open(path, "rb").read() == DATA[:2 * _download.BLOCK_SIZE]
+    assert calls[:2] == [_download.BLOCK_SIZE, _download.BLOCK_SIZE // 2]
+
+
+def test_blocks_are_filled_across_the_chunks_of_a_decoded_body():
+    class Decoded(DataResponse):
+        def iter_content(self, size):
+            yield b"abc"
+            yield b"defgh"
+
+    readinto = _download.body_reader(Decoded(200, b"", {"Content-Encoding": "gzip"}))
+    view = memoryview(bytearray(6))
+    assert _download.receive_block(readinto, view) == (6, None)
+    assert bytes(view) == b"abcdef"
+    assert _download.receive_block(readinto, view) == (2, None)
+    assert bytes(view[:2]) == b"gh"
