@@ -173,8 +173,9 @@ class PartWriter:
         done = 0
         while done < len(view):
             rest = view[done:]
-            direct = (self._direct and not cached and not (self.position % DIRECT_ALIGN or done % DIRECT_ALIGN
-                                                           or len(rest) % DIRECT_ALIGN) and self._flag(True))
+            # O_DIRECT wants the file offset, the buffer address (the view's start is aligned) and the length aligned.
+            aligned = not (self.position % DIRECT_ALIGN or done % DIRECT_ALIGN or len(rest) % DIRECT_ALIGN)
+            direct = self._direct and not cached and aligned and self._flag(True)
             if not direct:
                 self._flag(False)
                 rest = rest[:CHUNK_SIZE]
@@ -191,11 +192,10 @@ class PartWriter:
 
 def open_part(part, start):
     """The partial file, open for writing from ``start`` (truncated there; 0: a new, empty file)."""
-    if not start:
-        return os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT, 0o666)
-    os.ftruncate(fd, start)
-    os.lseek(fd, start, os.SEEK_SET)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | (0 if start else os.O_TRUNC), 0o666)
+    if start:
+        os.ftruncate(fd, start)
+        os.lseek(fd, start, os.SEEK_SET)
     return fd
 
 
