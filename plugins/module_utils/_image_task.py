@@ -307,6 +307,12 @@ class ImageTask(GlanceModule):
         # or a concurrent replace between retiring the old image and publishing it. It takes the name
         # (its formats are set already, so the task need not give them).
         staged = self.staged_leftover() if self.has_data and not p["id"] else None
+        if staged is None and self.has_data and not p["id"]:
+            # No image had the name, and now none is staged for it: a concurrent replace may have published
+            # its staged image in between (the name was free only from its retire to its publish).
+            current = self.meta.find_current(self.client, self.connection)
+            if current is not None:
+                return self.ensure_present(current)
         if staged is not None and self.check_mode:
             image = dict(staged, name=p["name"], os_hidden=fields.get("os_hidden", False))
             return self.result(changed=True, image=image, before={}, after=managed_view(image))

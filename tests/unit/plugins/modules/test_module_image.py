@@ -1,5 +1,7 @@
 """imagecat.glance.image (ImageModule): bad input is refused before any write request."""
 
+import hashlib
+
 import pytest
 
 from ansible_collections.imagecat.glance.plugins.modules.image import ImageModule
@@ -47,3 +49,27 @@ def test_check_mode_predicts_the_create_without_writes(glance, files):
     assert result["image"]["status"] == "active"
     assert result["image"]["name"] == "x"
     assert glance.writes() == []
+
+
+def test_a_replace_published_by_another_run_meanwhile_is_found_not_created_again(cloud, files, monkeypatch):
+    """Another run replaces the image: this run's name look-up falls between its retire and its publish
+    (no image has the name), and the staged one is published before this run looks for it."""
+    data = open(files["raw"], "rb").read()
+    published = dict(id="new-id", name="x", status="active", os_hidden=False,
+                     disk_format="raw", container_format="bare", size=len(data), owner="p1", visibility="shared",
+                     os_hash_algo="sha512", os_hash_value=hashlib.sha512(data).hexdigest(), tags=[],
+                     protected=False, checksum=hashlib.md5(data).hexdigest())
+    listings = []
+    real_answer = cloud.answer
+
+    def answer(method, url, params, data=None):
+        if method == "GET" and url.endswith("/v2/images"):
+            listings.append(params)
+            if len(listings) == 2:  # the other run publishes its staged image just before this listing
+                cloud.images.append(published)
+        return real_answer(method, url, params, data)
+    monkeypatch.setattr(cloud, "answer", answer)
+    result = run({"name": "x", "filename": files["raw"]})
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is False and result["image"]["id"] == "new-id"
+    assert cloud.writes() == []
